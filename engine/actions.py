@@ -1,0 +1,95 @@
+"""The action registry: named async callables that flows call, registered by adapters.
+
+The engine never imports an adapter; an adapter registers `name -> fn(ctx, **args)` at start-up and
+flows.yaml names it (`call: inspector.available_properties`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class ActionContext:
+    """What an action may know about the conversation that called it."""
+
+    phone: str
+    user: dict[str, Any] | None
+    vars: dict[str, Any]
+    now: datetime
+    profile_name: str | None = None
+
+
+Action = Callable[..., Awaitable[Any]]
+
+
+class ActionError(Exception):
+    """An action failed in a way the user should hear about.
+
+    `user_message` is safe to show on WhatsApp; `kind` lets flows route (`error.kind == 'unavailable'`).
+    """
+
+    def __init__(self, user_message: str, *, kind: str = "failed", detail: str = "") -> None:
+        super().__init__(detail or user_message)
+        self.user_message = user_message
+        self.kind = kind
+        self.detail = detail
+
+
+@dataclass(slots=True)
+class ActionCall:
+    """A record of one call, for conversation tests and traces."""
+
+    name: str
+    args: dict[str, Any]
+    ok: bool = True
+    error: str | None = None
+
+
+@dataclass
+class ActionRegistry:
+    _actions: dict[str, Action] = field(default_factory=dict)
+    _params: dict[str, set[str] | None] = field(default_factory=dict)
+
+    def register(self, name: str, fn: Action) -> None:
+        if name in self._actions:
+            raise ValueError(f"action {name!r} is already registered")
+        self._actions[name] = fn
+        self._params[name] = _keyword_params(fn)
+
+    def action(self, name: str) -> Callable[[Action], Action]:
+        """Decorator form of `register`."""
+
+        def decorate(fn: Action) -> Action:
+            self.register(name, fn)
+            return fn
+
+        return decorate
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._actions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._actions))
+
+    def params(self, name: str) -> set[str] | None:
+        """The keyword arguments an action accepts, or None when it takes **kwargs."""
+        return self._params.get(name)
+
+    async def call(self, name: str, ctx: ActionContext, args: dict[str, Any]) -> Any:
+        try:
+            fn = self._actions[name]
+        except KeyError:
+            raise ActionError("This step is not available right now.", kind="missing", detail=name) from None
+        return await fn(ctx, **args)
+
+
+def _keyword_params(fn: Action) -> set[str] | None:
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return {p.name for p in params}
