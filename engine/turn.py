@@ -1,0 +1,33 @@
+"""The result of one engine step: what to send, and where the conversation ended up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from engine.actions import ActionCall
+from engine.events import InboundEvent
+from engine.messages import OutboundMessage
+
+
+@dataclass(slots=True)
+class Turn:
+    """Messages to send (in order) plus the trace tests and tools read."""
+
+    messages: list[OutboundMessage] = field(default_factory=list)
+    flow: str = ""
+    state: str = ""
+    calls: list[ActionCall] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+class ConversationEngine(Protocol):
+    """What a channel adapter needs from the engine."""
+
+    async def handle(self, event: InboundEvent) -> Turn:
+        """Load the user's conversation, match the input, run actions, render replies, save."""
+        ...
+
+    def notice(self, phone: str, key: str, **values: object) -> OutboundMessage:
+        """Render a shared message of flows.yaml (`messages.<key>`), e.g. `rate_limited`."""
+        ...
