@@ -1,0 +1,45 @@
+"""The httpx session pywa sends through, pointed at `settings.whatsapp_graph_url`.
+
+pywa hard-codes https://graph.facebook.com as its base URL; this transport rewrites scheme, host,
+port and path prefix of every request, so a fake Graph API on loopback (or a proxy) receives the
+exact requests production would send.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from adapters.settings import Settings
+
+DEFAULT_GRAPH_URL = "https://graph.facebook.com"
+
+
+class GraphURLTransport(httpx.AsyncBaseTransport):
+    """Sends each request to `base_url` instead of the host pywa chose, keeping path and query."""
+
+    def __init__(self, base_url: str, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self._base = httpx.URL(base_url)
+        self._prefix = self._base.path.rstrip("/")
+        self._inner = inner or httpx.AsyncHTTPTransport(retries=0)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(
+            scheme=self._base.scheme,
+            host=self._base.host,
+            port=self._base.port,
+            path=self._prefix + request.url.path,
+        )
+        request.headers["Host"] = self._base.netloc.decode("ascii")
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def graph_session(settings: Settings, *, timeout: float = 10.0) -> httpx.AsyncClient:
+    """A fresh AsyncClient for one pywa client (pywa refuses to share one between clients)."""
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+    base = settings.whatsapp_graph_url.rstrip("/") or DEFAULT_GRAPH_URL
+    inner = httpx.AsyncHTTPTransport(limits=limits, retries=0)
+    transport = inner if base == DEFAULT_GRAPH_URL else GraphURLTransport(base, inner)
+    return httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0), transport=transport)

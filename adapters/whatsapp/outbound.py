@@ -1,0 +1,196 @@
+"""Sending the engine's OutboundMessages to WhatsApp with pywa_async, one result per message.
+
+Retryable failures (429, 5xx, throttling codes, timeouts) go through an injectable `retry` hook:
+by default an in-process retry with exponential backoff; a background-jobs adapter may replace it
+with one that enqueues a job. Permanent failures (131047 outside the 24-hour window, 131026
+undeliverable, ...) are returned with Meta's code and never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+from pywa_async import WhatsApp
+from pywa_async.errors import WhatsAppError
+from pywa_async.types import Button as PywaButton
+from pywa_async.types import Section, SectionList, SectionRow
+from pywa_async.types.templates import BodyText, TemplateLanguage
+
+from adapters.privacy import mask_phone
+from adapters.settings import Settings
+from adapters.whatsapp.graph import graph_session
+from adapters.whatsapp.limits import MAX_ROW_TITLE, enforce_limits, shorten
+from engine.messages import OutboundMessage
+
+log = logging.getLogger(__name__)
+
+# Meta codes worth another try: throttling and temporary unavailability.
+RETRYABLE_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131016, 131056, 133004})
+
+
+@dataclass(slots=True)
+class SendResult:
+    """What happened to one OutboundMessage: `wamid` when sent, Meta's `error_code` when not."""
+
+    to: str
+    kind: str
+    ok: bool
+    wamid: str | None = None
+    error_code: int | None = None
+    error: str = ""
+    retryable: bool = False
+    attempts: int = 1
+    queued: bool = False  # handed to a background retry; the final outcome is reported elsewhere
+
+
+SendOnce = Callable[[OutboundMessage], Awaitable[SendResult]]
+RetryHook = Callable[[OutboundMessage, SendResult, SendOnce], Awaitable[SendResult]]
+
+
+class Sender(Protocol):
+    """What the dispatcher needs to deliver a turn."""
+
+    async def send(self, message: OutboundMessage) -> SendResult: ...
+
+    async def mark_read(self, wamid: str) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+def backoff_retry(
+    attempts: int = 4,
+    base_delay: float = 0.5,
+    max_delay: float = 8.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> RetryHook:
+    """The default retry hook: up to `attempts` more tries, delays doubling with jitter."""
+
+    async def retry(message: OutboundMessage, first: SendResult, send_once: SendOnce) -> SendResult:
+        result = first
+        for attempt in range(1, attempts + 1):
+            delay = min(max_delay, base_delay * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+            await sleep(delay)
+            result = await send_once(message)
+            result.attempts = first.attempts + attempt
+            if result.ok or not result.retryable:
+                return result
+            log.info("retrying %s to %s (attempt %d): %s", message.kind, mask_phone(message.to),
+                     result.attempts, result.error_code)
+        log.warning("giving up on %s to %s after %d attempts: %s %s", message.kind,
+                    mask_phone(message.to), result.attempts, result.error_code, result.error)
+        return result
+
+    return retry
+
+
+class WhatsAppSender:
+    """Sends through the Cloud API with pywa_async (its httpx session routed to the configured URL)."""
+
+    def __init__(self, settings: Settings, *, retry: RetryHook | None = None, timeout: float = 10.0) -> None:
+        self._session = graph_session(settings, timeout=timeout)
+        self.wa = WhatsApp(
+            phone_id=settings.whatsapp_phone_id,
+            token=settings.whatsapp_token,
+            session=self._session,
+            server=None,
+            verify_token=settings.whatsapp_verify_token or None,
+            app_secret=settings.whatsapp_app_secret or None,
+            validate_updates=False,
+        )
+        self.retry = retry or backoff_retry()
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        result = await self.send_once(message)
+        if not result.ok and result.retryable:
+            result = await self.retry(message, result, self.send_once)
+        if not result.ok and not result.retryable:
+            log.warning("%s to %s not sent: Meta error %s %s", message.kind, mask_phone(message.to),
+                        result.error_code, result.error)
+        return result
+
+    async def send_once(self, message: OutboundMessage) -> SendResult:
+        """One attempt, no retry. Never raises."""
+        msg = enforce_limits(message)
+        try:
+            sent = await self._post(msg)
+        except WhatsAppError as exc:
+            status = exc.raw_response.status_code if exc.raw_response is not None else 0
+            retryable = status == 429 or status >= 500 or exc.code in RETRYABLE_CODES or bool(
+                exc.is_transient)
+            return SendResult(msg.to, msg.kind, False, error_code=exc.code,
+                              error=str(exc.message)[:200], retryable=retryable)
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            return SendResult(msg.to, msg.kind, False, error=f"{type(exc).__name__}", retryable=True)
+        except Exception as exc:  # a bug or an unexpected answer: report it, do not retry blindly
+            log.exception("unexpected failure sending %s to %s", msg.kind, mask_phone(msg.to))
+            return SendResult(msg.to, msg.kind, False, error=f"{type(exc).__name__}: {exc}"[:200])
+        return SendResult(msg.to, msg.kind, True, wamid=getattr(sent, "id", None))
+
+    async def _post(self, msg: OutboundMessage):
+        reply_to = msg.reply_to or None
+        if msg.kind == "template" and msg.template is not None:
+            tpl = msg.template
+            params = [BodyText.params(*tpl.params)] if tpl.params else None
+            return await self.wa.send_template(
+                to=msg.to, name=tpl.name, language=TemplateLanguage(tpl.language), params=params,
+                reply_to_message_id=reply_to,
+            )
+        buttons = None
+        if msg.kind == "buttons" and msg.buttons:
+            buttons = [PywaButton(title=b.title, callback_data=b.id) for b in msg.buttons]
+        elif msg.kind == "list" and msg.rows:
+            rows = [SectionRow(title=r.title, callback_data=r.id, description=r.description or None)
+                    for r in msg.rows]
+            buttons = SectionList(
+                button_title=msg.list_button,
+                sections=[Section(title=shorten(msg.list_button, MAX_ROW_TITLE), rows=rows)],
+            )
+        return await self.wa.send_message(
+            to=msg.to, text=msg.text or "…", header=msg.header if buttons else None,
+            footer=msg.footer if buttons else None, buttons=buttons, reply_to_message_id=reply_to,
+        )
+
+    async def mark_read(self, wamid: str) -> None:
+        try:
+            await self.wa.mark_message_as_read(wamid)
+        except Exception as exc:  # a missed blue tick is not worth failing a turn
+            log.info("could not mark %s as read: %s", wamid, getattr(exc, "code", type(exc).__name__))
+
+    async def aclose(self) -> None:
+        await self._session.aclose()
+
+
+class LogSender:
+    """Development mode (no WhatsApp credentials): messages are logged with a masked phone, not sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutboundMessage] = []
+        self._count = 0
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        msg = enforce_limits(message)
+        self.sent.append(msg)
+        self._count += 1
+        log.info("[dev] would send %s to %s: %r%s", msg.kind, mask_phone(msg.to), msg.text[:80],
+                 f" choices={[c.id for c in msg.choices()]}" if msg.choices() else "")
+        return SendResult(msg.to, msg.kind, True, wamid=f"wamid.dev.{self._count}")
+
+    async def mark_read(self, wamid: str) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+def build_sender(settings: Settings, *, retry: RetryHook | None = None) -> Sender:
+    """The real sender when WhatsApp is configured, otherwise the logging one (said once, here)."""
+    if settings.whatsapp_configured:
+        return WhatsAppSender(settings, retry=retry)
+    log.warning("WhatsApp token/phone id not configured: development mode, messages are logged, not sent")
+    return LogSender()

@@ -1,0 +1,1 @@
+"""Fakes shared by the test suites: loopback servers standing in for outside services."""
