@@ -1,0 +1,106 @@
+"""Database access for the accounts adapter: URL handling, the engine, and migrations.
+
+Driver choice: a synchronous SQLAlchemy engine, with psycopg 3 (`postgresql+psycopg`) for
+PostgreSQL and the standard library's `sqlite3` for SQLite. psycopg 3 is already a dependency
+(psycopg2 is not installed), and a sync engine lets SQLite work without adding aiosqlite, with one
+code path for both databases. Every query is short (a few rows by primary or unique key), so each
+unit of work runs in `asyncio.to_thread` and never blocks the event loop; the pool is sized for that.
+
+Deployers write URLs as they know them: `sqlite:///path/to.db`, `postgresql://user:pass@host/db`
+or Heroku-style `postgres://...`; `database_url()` maps them onto the drivers above. A URL that
+already names a driver (`postgresql+psycopg2://`) is left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def database_url(raw: str) -> URL:
+    """Parse a deployer's DATABASE_URL and choose the driver."""
+    raw = raw.strip()
+    if raw.startswith("postgres://"):
+        raw = "postgresql://" + raw[len("postgres://") :]
+    url = make_url(raw)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    elif url.drivername == "sqlite":
+        url = url.set(drivername="sqlite+pysqlite")
+    return url
+
+
+def create_db_engine(raw_url: str) -> Engine:
+    url = database_url(raw_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+class AccountsDatabase:
+    """The session factory the linking service uses: `await db.run(fn)` runs `fn(session)` in a thread.
+
+    `fn` runs inside one transaction, committed when it returns and rolled back if it raises.
+    Objects come back detached but loaded (`expire_on_commit=False`).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, raw_url: str) -> AccountsDatabase:
+        return cls(create_db_engine(raw_url))
+
+    def run_sync(self, fn: Callable[[Session], T]) -> T:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            return fn(session)
+
+    async def run(self, fn: Callable[[Session], T]) -> T:
+        return await asyncio.to_thread(self.run_sync, fn)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    """Alembic configuration built in code, so migrations run from an installed package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_database(database_url: str, revision: str = "head") -> None:
+    """Bring the accounts tables up to date (what `python main.py db upgrade` runs)."""
+    engine = create_db_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), revision)
+    finally:
+        engine.dispose()
+    log.info("accounts database upgraded to %s (%s)", revision, engine.url.get_backend_name())
+
+
+def downgrade_database(database_url: str, revision: str = "base") -> None:
+    engine = create_db_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), revision)
+    finally:
+        engine.dispose()

@@ -1,0 +1,149 @@
+"""The SQL side of linking: small functions over one session, run by `AccountsDatabase.run`.
+
+Updates that enforce a rule (one use per code, at most N wrong attempts) are single conditional
+UPDATE statements, so two concurrent requests cannot both win, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from adapters.accounts.models import LinkCode, WhatsAppUser
+
+
+def get_user(session: Session, phone: str) -> WhatsAppUser | None:
+    return session.exec(select(WhatsAppUser).where(WhatsAppUser.phone == phone)).first()
+
+
+def linked_users(session: Session, role: str | None) -> list[WhatsAppUser]:
+    query = select(WhatsAppUser).where(col(WhatsAppUser.linked).is_(True))
+    if role is not None:
+        query = query.where(WhatsAppUser.role == role)
+    return list(session.exec(query.order_by(col(WhatsAppUser.id))).all())
+
+
+def latest_code(session: Session, phone: str) -> LinkCode | None:
+    query = select(LinkCode).where(LinkCode.phone == phone).order_by(col(LinkCode.created_at).desc())
+    return session.exec(query.limit(1)).first()
+
+
+def add_code(session: Session, code: LinkCode) -> None:
+    """Store a new code; any earlier code of the same phone stops working."""
+    session.execute(
+        sa.update(LinkCode)
+        .where(col(LinkCode.phone) == code.phone, col(LinkCode.used).is_(False))
+        .values(revoked=True)
+    )
+    session.add(code)
+
+
+def revoke_code(session: Session, code_id: str) -> None:
+    session.execute(sa.update(LinkCode).where(col(LinkCode.id) == code_id).values(revoked=True))
+
+
+def _usable(code_id: str, max_attempts: int) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        col(LinkCode.id) == code_id,
+        col(LinkCode.used).is_(False),
+        col(LinkCode.revoked).is_(False),
+        col(LinkCode.attempts) < max_attempts,
+    )
+
+
+def count_wrong_attempt(session: Session, code_id: str, max_attempts: int) -> int | None:
+    """Add one wrong attempt; burn the code at the limit. Returns attempts so far, None if not usable."""
+    result = session.execute(
+        sa.update(LinkCode)
+        .where(_usable(code_id, max_attempts))
+        .values(
+            attempts=col(LinkCode.attempts) + 1,
+            revoked=col(LinkCode.attempts) + 1 >= max_attempts,
+        )
+    )
+    if result.rowcount != 1:
+        return None
+    return session.execute(sa.select(col(LinkCode.attempts)).where(col(LinkCode.id) == code_id)).scalar_one()
+
+
+def consume_code(session: Session, code_id: str, max_attempts: int) -> bool:
+    """Mark the code used, if nobody else used or burned it first."""
+    result = session.execute(sa.update(LinkCode).where(_usable(code_id, max_attempts)).values(used=True))
+    return result.rowcount == 1
+
+
+def link(session: Session, phone: str, account: dict[str, Any], now: datetime) -> WhatsAppUser:
+    """Link `phone` to an Inspector account, removing that account's link from any other phone."""
+    account_id = str(account["id"])
+    email = (account.get("email") or "").lower() or None
+    others = col(WhatsAppUser.inspector_user_id) == account_id
+    if email:
+        others = sa.or_(others, col(WhatsAppUser.email) == email)
+    session.execute(
+        sa.update(WhatsAppUser)
+        .where(col(WhatsAppUser.phone) != phone, col(WhatsAppUser.linked).is_(True), others)
+        .values(
+            linked=False,
+            linked_at=None,
+            inspector_user_id=None,
+            role=None,
+            name=None,
+            email=None,
+            updated_at=now,
+        )
+    )
+    session.flush()
+    user = get_user(session, phone) or WhatsAppUser(phone=phone, created_at=now)
+    user.inspector_user_id = account_id
+    user.role = account.get("role")
+    user.name = account.get("name")
+    user.email = email
+    user.linked = True
+    user.linked_at = now
+    user.updated_at = now
+    session.add(user)
+    session.flush()
+    return user
+
+
+def unlink(session: Session, phone: str, now: datetime) -> bool:
+    result = session.execute(
+        sa.update(WhatsAppUser)
+        .where(col(WhatsAppUser.phone) == phone, col(WhatsAppUser.linked).is_(True))
+        .values(
+            linked=False,
+            linked_at=None,
+            inspector_user_id=None,
+            role=None,
+            name=None,
+            email=None,
+            updated_at=now,
+        )
+    )
+    return result.rowcount == 1
+
+
+def record_inbound(session: Session, phone: str, profile_name: str | None, at: datetime) -> None:
+    """Upsert the phone's row; `last_inbound_at` only moves forward (webhooks can arrive late)."""
+    table = WhatsAppUser.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).values(
+        phone=phone, profile_name=profile_name, linked=False, last_inbound_at=at, created_at=at, updated_at=at
+    )
+    newer = stmt.excluded.last_inbound_at
+    changes: dict[str, Any] = {
+        "last_inbound_at": sa.case(
+            (table.c.last_inbound_at.is_(None), newer),
+            (table.c.last_inbound_at < newer, newer),
+            else_=table.c.last_inbound_at,
+        ),
+        "updated_at": stmt.excluded.updated_at,
+    }
+    if profile_name:
+        changes["profile_name"] = stmt.excluded.profile_name
+    session.execute(stmt.on_conflict_do_update(index_elements=["phone"], set_=changes))
