@@ -55,7 +55,8 @@ def parse_body(body: Any) -> WebhookBody:
             try:
                 event = parse_message(raw, contacts)
             except Exception:  # one bad message must not stop the others
-                log.warning("skipping a message that could not be read (type=%s)", _type_of(raw), exc_info=True)
+                log.warning("skipping a message that could not be read (type=%s)", _type_of(raw),
+                            exc_info=True)
                 event = None
             if event is None:
                 out.skipped += 1
