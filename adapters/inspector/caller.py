@@ -37,9 +37,7 @@ def validate(shape: Any, data: Any, endpoint: str) -> Any:
     try:
         return _adapters[shape].validate_python(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '<body>'}: {e['msg']}" for e in exc.errors()[:3]
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '<body>'}: {e['msg']}" for e in exc.errors()[:3])
         raise InspectorBadResponse(f"unexpected response shape ({problems})", endpoint=endpoint) from None
 
 
@@ -105,9 +103,7 @@ class InspectorCaller:
                     self.breaker.record_success()
                     return _decode(response, endpoint)
             if attempt + 1 < attempts:
-                log.warning(
-                    "Inspector %s failed (%s); retry %d of %d", endpoint, last, attempt + 1, attempts - 1
-                )
+                log.warning("Inspector %s failed (%s); retry %d of %d", endpoint, last, attempt + 1, attempts - 1)
                 await self.sleep(delay)
         assert last is not None
         log.error("Inspector %s failed: %s", endpoint, last)

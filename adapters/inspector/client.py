@@ -171,9 +171,7 @@ class InspectorClient:
     ) -> Inspection:
         """Book a place; with `idempotency_key` a retry (or a replay) returns the original booking."""
         body = {"property_id": property_id, "slot_id": slot_id, "seeker_id": seeker_id}
-        data = await self._call(
-            "POST", "POST /inspections", "/inspections", json=body, idempotency_key=idempotency_key
-        )
+        data = await self._call("POST", "POST /inspections", "/inspections", json=body, idempotency_key=idempotency_key)
         return self._validate(Inspection, data, "POST /inspections")
 
     async def inspections_for(
@@ -234,9 +232,7 @@ class InspectorClient:
     async def alert_subscribers(self) -> list[AlertPreferences]:
         """Everyone with alerts switched on, for the property-alerts job."""
         params = {"enabled": "true"}
-        return await self._get(
-            list[AlertPreferences], "GET /alert-preferences", "/alert-preferences", params=params
-        )
+        return await self._get(list[AlertPreferences], "GET /alert-preferences", "/alert-preferences", params=params)
 
     # -- plumbing ------------------------------------------------------------------------------------
 

@@ -193,9 +193,7 @@ class SandboxStore:
 
     # -- changes -------------------------------------------------------------------------------------
 
-    async def book(
-        self, property_id: str, slot_id: str, seeker_id: str, key: str | None
-    ) -> tuple[Inspection, bool]:
+    async def book(self, property_id: str, slot_id: str, seeker_id: str, key: str | None) -> tuple[Inspection, bool]:
         """Return (booking, created); a known Idempotency-Key returns the original booking."""
         async with self.lock:
             if key and key in self.idempotency:
@@ -246,9 +244,7 @@ class SandboxStore:
 
         return min(inspectors, key=load) if inspectors else None
 
-    async def update_inspection(
-        self, inspection_id: str, status: str | None, notes: str | None
-    ) -> Inspection:
+    async def update_inspection(self, inspection_id: str, status: str | None, notes: str | None) -> Inspection:
         async with self.lock:
             inspection = self.inspection(inspection_id)
             changes: dict[str, Any] = {}
@@ -296,10 +292,7 @@ class SandboxStore:
     def saved_properties(self, user_id: str) -> list[SavedProperty]:
         self.user(user_id)
         saved = sorted(self.saved.get(user_id, {}).items(), key=lambda kv: kv[1], reverse=True)
-        return [
-            SavedProperty(property_id=pid, saved_at=at, property=self.properties.get(pid))
-            for pid, at in saved
-        ]
+        return [SavedProperty(property_id=pid, saved_at=at, property=self.properties.get(pid)) for pid, at in saved]
 
     def save(self, user_id: str, property_id: str) -> None:
         self.user(user_id), self.property(property_id)
