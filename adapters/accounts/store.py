@@ -28,7 +28,12 @@ def linked_users(session: Session, role: str | None) -> list[WhatsAppUser]:
 
 
 def latest_code(session: Session, phone: str) -> LinkCode | None:
-    query = select(LinkCode).where(LinkCode.phone == phone).order_by(col(LinkCode.created_at).desc())
+    # Equal timestamps (a frozen test clock): the one code `add_code` left unrevoked is the newest.
+    query = (
+        select(LinkCode)
+        .where(LinkCode.phone == phone)
+        .order_by(col(LinkCode.created_at).desc(), col(LinkCode.revoked).asc())
+    )
     return session.exec(query.limit(1)).first()
 
 
