@@ -111,10 +111,10 @@ def parse_message(raw: Any, contacts: Mapping[str, Mapping[str, Any]] | None = N
     if not isinstance(raw, Mapping):
         return None
     contacts = contacts or {}
-    sender = str(raw.get("from") or raw.get("from_user_id") or "")
-    contact = contacts.get(sender) or contacts.get("") or {}
-    if not sender:
-        sender = str(contact.get("wa_id") or contact.get("user_id") or "")
+    sender_id = str(raw.get("from") or raw.get("from_user_id") or "")
+    contact = contacts.get(sender_id) or contacts.get("") or {}
+    # The phone number (wa_id) is what replies go to; a business-scoped user id only when hidden.
+    sender = str(raw.get("from") or contact.get("wa_id") or sender_id or contact.get("user_id") or "")
     wamid = raw.get("id")
     if not sender or not wamid:
         log.warning("message without sender or id ignored (type=%s)", _type_of(raw))
