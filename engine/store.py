@@ -1,0 +1,108 @@
+"""ConversationStore: per-user state in Redis, safe when two processes handle one user at once.
+
+Keys carry a hash tag per user (`conv:{+234...}`) so a user's keys land in one Redis Cluster slot. A
+per-user lock serialises handling (so actions never run twice concurrently for one user) and a
+version check on save catches a lock that expired mid-step instead of silently losing an update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from engine.conversation import Conversation
+
+logger = logging.getLogger(__name__)
+
+_SAVE = """
+local current = redis.call('HGET', KEYS[1], 'version')
+if (current or '0') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'data', ARGV[2], 'version', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class ConflictError(Exception):
+    """The conversation changed under us (another process saved first); the event must be retried."""
+
+
+class LockTimeout(Exception):
+    """Another process holds this user's lock for too long; the event must be retried later."""
+
+
+class ConversationStore:
+    def __init__(
+        self,
+        redis: Any,
+        *,
+        prefix: str = "conv",
+        ttl: int = 24 * 3600,
+        lock_ttl_ms: int = 30_000,
+        lock_wait: float = 10.0,
+    ) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl = ttl
+        self.lock_ttl_ms = lock_ttl_ms
+        self.lock_wait = lock_wait
+        self._save = redis.register_script(_SAVE)
+        self._release = redis.register_script(_RELEASE)
+
+    def key(self, phone: str) -> str:
+        return f"{self.prefix}:{{{phone}}}"
+
+    async def load(self, phone: str) -> Conversation | None:
+        data, version = await self.redis.hmget(self.key(phone), ["data", "version"])
+        if data is None:
+            return None
+        conversation = Conversation.loads(data)
+        conversation.version = int(version or 0)
+        return conversation
+
+    async def save(self, conversation: Conversation) -> None:
+        """Write if nobody else saved since we loaded; bump the version."""
+        expected = conversation.version
+        conversation.version = expected + 1
+        ok = await self._save(
+            keys=[self.key(conversation.phone)],
+            args=[str(expected), conversation.dumps(), str(expected + 1), str(self.ttl)],
+        )
+        if not ok:
+            conversation.version = expected
+            raise ConflictError(f"conversation changed concurrently (expected version {expected})")
+
+    async def delete(self, phone: str) -> None:
+        await self.redis.delete(self.key(phone))
+
+    @asynccontextmanager
+    async def lock(self, phone: str) -> AsyncIterator[None]:
+        """Hold the user's lock: one event per user at a time across every process."""
+        key = self.key(phone) + ":lock"
+        token = secrets.token_hex(8)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.lock_wait
+        delay = 0.002
+        while not await self.redis.set(key, token, nx=True, px=self.lock_ttl_ms):
+            if loop.time() > deadline:
+                raise LockTimeout("user is busy in another process")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        try:
+            yield
+        finally:
+            try:
+                await self._release(keys=[key], args=[token])
+            except Exception:  # the lock expires by itself; never hide the real outcome
+                logger.warning("could not release a conversation lock; it will expire", exc_info=True)
+
+    async def memory_usage(self, phone: str) -> int | None:
+        return await self.redis.memory_usage(self.key(phone))

@@ -1,0 +1,409 @@
+"""Static checks over a schema-valid flows file: references, templates, WhatsApp limits, dead ends.
+
+Every check appends a Problem located at the offending key; nothing raises, so one run shows all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2 import TemplateSyntaxError, meta
+
+from flows import limits
+from flows.problems import Problem
+from flows.schema import REQUIRED_MESSAGES, ROLES, Choice, FlowFile, Say, State
+from flows.source import Path, Source
+from flows.targets import STAY, describe_unknown, resolve
+from flows.templating import create_environment
+
+#: Names every template can use without declaring them.
+BUILTINS = frozenset(
+    {"user", "phone", "profile_name", "messages", "now", "today", "input", "error", "result", "flow",
+     "state", "role", "range", "loop", "true", "false", "none", "True", "False", "None", "dict", "namespace",
+     "lipsum", "cycler", "joiner"}
+)
+
+
+@dataclass
+class CheckReport:
+    problems: list[Problem] = field(default_factory=list)
+    flows: int = 0
+    states: int = 0
+    transitions: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def summary(self, file: str) -> str:
+        warnings = sum(p.severity == "warning" for p in self.problems)
+        notes = sum(p.severity == "note" for p in self.problems)
+        return (f"{file}: ok, {self.flows} flows, {self.states} states, {self.transitions} transitions"
+                f" ({warnings} warnings, {notes} notes)")
+
+
+ActionSignatures = Mapping[str, "set[str] | None"]
+
+
+class FlowChecker:
+    """Runs every static check over one parsed file."""
+
+    def __init__(self, spec: FlowFile, source: Source, actions: ActionSignatures | None = None) -> None:
+        self.spec = spec
+        self.source = source
+        self.actions = actions
+        self.env = create_environment()
+        self.report = CheckReport()
+        self.declared = self._declared_names()
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def add(self, path: Path, message: str, severity: str = "error") -> None:
+        self.report.problems.append(self.source.problem(path, message, severity))
+
+    def run(self) -> CheckReport:
+        spec = self.spec
+        self.report.flows = len(spec.flows)
+        self._check_messages()
+        self._check_roles()
+        self._check_commands()
+        self._check_session()
+        for flow_name, flow in spec.flows.items():
+            base: Path = ("flows", flow_name)
+            for key in ("start", "menu"):
+                if getattr(flow, key) not in flow.states:
+                    self.add((*base, key), describe_unknown(getattr(flow, key), flow_name, spec))
+            for state_name, state in flow.states.items():
+                self.report.states += 1
+                self._check_state(flow_name, state_name, state, (*base, "states", state_name))
+        self._check_notifications()
+        self._check_reachability()
+        self.report.problems.sort(key=lambda p: (p.line, p.column))
+        return self.report
+
+    def _declared_names(self) -> set[str]:
+        names = set(BUILTINS)
+        for _, state in self._all_states():
+            if state.as_:
+                names.add(state.as_)
+            names.update(state.set)
+            for route in state.on:
+                if route.into:
+                    names.add(route.into)
+                names.update(route.set)
+            for branch in state.branch:
+                names.update(branch.set)
+            if state.say:
+                for choice in state.say.choices:
+                    names.update(choice.set)
+                if state.say.choices_from:
+                    if state.say.choices_from.into:
+                        names.add(state.say.choices_from.into)
+                    names.update(state.say.choices_from.set)
+        for command in self.spec.commands.values():
+            names.update(command.set)
+        return names
+
+    def _all_states(self) -> Iterator[tuple[str, State]]:
+        for flow_name, flow in self.spec.flows.items():
+            for state_name, state in flow.states.items():
+                yield f"{flow_name}.{state_name}", state
+
+    # -- templates -------------------------------------------------------------------------------
+
+    def template(self, path: Path, text: str, extra: Iterable[str] = (), expression: bool = False) -> None:
+        source = "{{ " + text + " }}" if expression else text
+        try:
+            ast = self.env.parse(source)
+        except TemplateSyntaxError as exc:
+            self.add(path, f"template syntax error: {exc.message}")
+            return
+        unknown = sorted(meta.find_undeclared_variables(ast) - self.declared - set(extra))
+        for name in unknown:
+            self.add(path, f"template variable `{name}` is never set (set it with `as:`, `into:` or `set:`,"
+                           " or check the spelling)")
+        if not expression:
+            for match in re.finditer(r"messages\.(\w+)", text):
+                if match.group(1) not in self.spec.messages:
+                    self.add(path, f"`messages.{match.group(1)}` is not defined under `messages:`")
+
+    def values(self, path: Path, data: Any, extra: Iterable[str] = ()) -> None:
+        """Check templates inside `with:`/`set:` values (strings with `{{` are templates)."""
+        if isinstance(data, str):
+            if "{{" in data or "{%" in data:
+                self.template(path, data, extra)
+        elif isinstance(data, dict):
+            for key, value in data.items():
+                self.values((*path, key), value, extra)
+        elif isinstance(data, list):
+            for i, value in enumerate(data):
+                self.values((*path, i), value, extra)
+
+    # -- sections --------------------------------------------------------------------------------
+
+    def _check_messages(self) -> None:
+        for key, why in REQUIRED_MESSAGES.items():
+            if key not in self.spec.messages:
+                self.add(("messages",), f"`messages.{key}` is missing (sent when {why})")
+        for key, text in self.spec.messages.items():
+            self.template(("messages", key), text)
+            if len(text) > limits.TEXT_BODY:
+                self.add(("messages", key), f"text is {len(text)} chars; WhatsApp allows {limits.TEXT_BODY}")
+
+    def _check_roles(self) -> None:
+        roles = {flow.role for flow in self.spec.flows.values()}
+        for role in ROLES:
+            if role not in roles:
+                severity = "error" if role == "unlinked" else "warning"
+                self.add(("flows",), f"no flow has `role: {role}`; those users would have nowhere to go",
+                         severity)
+        seen: dict[str, str] = {}
+        for name, flow in self.spec.flows.items():
+            if flow.role in seen:
+                self.add(("flows", name, "role"),
+                         f"role `{flow.role}` already belongs to flow `{seen[flow.role]}`; one flow per role")
+            seen[flow.role] = name
+
+    def _check_commands(self) -> None:
+        if not any(c.goto == "@menu" for c in self.spec.commands.values()):
+            self.add(("commands",), "no command leads to `@menu`; users need a way back to the menu "
+                                    "from every state (e.g. `menu: {keywords: [menu], goto: '@menu'}`)")
+        for name, command in self.spec.commands.items():
+            path: Path = ("commands", name)
+            if not command.keywords and not command.ids:
+                self.add(path, "a command needs `keywords:` or `ids:` to be triggered")
+            if command.say:
+                self.template((*path, "say"), command.say)
+            self.values((*path, "set"), command.set)
+            for flow_name, flow in self.spec.flows.items():
+                if command.roles is not None and flow.role not in command.roles:
+                    continue
+                if command.goto != STAY and resolve(command.goto, flow_name, self.spec) is None:
+                    self.add((*path, "goto"), f"in flow `{flow_name}`: "
+                             + describe_unknown(command.goto, flow_name, self.spec))
+
+    def _check_session(self) -> None:
+        if self.spec.session.identify:
+            self.action(("session", "identify"), self.spec.session.identify, {})
+
+    def action(self, path: Path, name: str, args: dict[str, Any]) -> None:
+        if self.actions is None:
+            return
+        if name not in self.actions:
+            known = ", ".join(sorted(self.actions)) or "none registered"
+            self.add(path, f"action `{name}` does not exist (known: {known})")
+            return
+        accepted = self.actions[name]
+        if accepted is not None:
+            for arg in args:
+                if arg not in accepted:
+                    self.add(path, f"action `{name}` takes no argument `{arg}` "
+                                   f"(it takes: {', '.join(sorted(accepted)) or 'nothing'})")
+
+    def target(self, path: Path, target: str | None, flow_name: str) -> None:
+        self.report.transitions += target is not None
+        if target is None or target == STAY:
+            return
+        if resolve(target, flow_name, self.spec) is None:
+            self.add(path, describe_unknown(target, flow_name, self.spec))
+
+    def _check_state(self, flow_name: str, state_name: str, state: State, path: Path) -> None:
+        self.values((*path, "set"), state.set)
+        if state.call:
+            self.action((*path, "call"), state.call, state.with_)
+            self.values((*path, "with"), state.with_)
+            self.target((*path, "on_error"), state.on_error, flow_name)
+            self.target((*path, "on_empty"), state.on_empty, flow_name)
+        for i, branch in enumerate(state.branch):
+            bpath = (*path, "branch", i)
+            self.template((*bpath, "if"), branch.when, expression=True)
+            self.values((*bpath, "set"), branch.set)
+            if branch.say:
+                self.template((*bpath, "say"), branch.say)
+            self.target((*bpath, "goto"), branch.goto, flow_name)
+        if state.say:
+            self._check_say(flow_name, state.say, (*path, "say"))
+        for i, route in enumerate(state.on):
+            rpath = (*path, "on", i)
+            if route.regex is not None:
+                try:
+                    re.compile(route.regex)
+                except re.error as exc:
+                    self.add((*rpath, "regex"), f"invalid regular expression: {exc}")
+            if route.keywords is not None and not route.keywords:
+                self.add((*rpath, "keywords"), "empty keyword list (expected at least one word)")
+            if route.say:
+                self.template((*rpath, "say"), route.say)
+            self.values((*rpath, "set"), route.set)
+            self.target((*rpath, "goto"), route.goto, flow_name)
+        if state.otherwise:
+            if state.otherwise.say:
+                self.template((*path, "otherwise", "say"), state.otherwise.say)
+            self.target((*path, "otherwise", "goto"), state.otherwise.goto, flow_name)
+        self.target((*path, "goto"), state.goto, flow_name)
+        if state.goto is not None and (state.on or (state.say and (state.say.choices or state.say.choices_from))):
+            self.add((*path, "goto"), "`goto` moves on at once, so the choices and routes of this state can "
+                                      "never be used (remove `goto`, or move the choices to the target)")
+        if state.waits and not self._has_way_forward(state):
+            self.add(path, "dead end: the state waits for input but offers no choices, `on:` routes, "
+                           "`otherwise.goto` or `goto`, so users could only leave with a command "
+                           "(add choices, e.g. one leading to `@menu`)")
+
+    @staticmethod
+    def _has_way_forward(state: State) -> bool:
+        if state.on or (state.otherwise and state.otherwise.goto):
+            return True
+        if state.say and (state.say.choices or state.say.choices_from):
+            return True
+        return False
+
+    def _check_say(self, flow_name: str, say: Say, path: Path) -> None:
+        item_scope = ("item",) if say.choices_from else ()
+        self.template((*path, "text"), say.text)
+        for key in ("header", "footer"):
+            value = getattr(say, key)
+            if value is not None:
+                self.template((*path, key), value)
+                if "{{" not in value and len(value) > limits.HEADER:
+                    self.add((*path, key), f"{key} is {len(value)} chars; WhatsApp allows {limits.HEADER}")
+        if len(say.list_button) > limits.LIST_BUTTON:
+            self.add((*path, "list_button"),
+                     f"list button label is {len(say.list_button)} chars; WhatsApp allows {limits.LIST_BUTTON}")
+        dynamic = say.choices_from.limit if say.choices_from else 0
+        count = len(say.choices) + dynamic
+        has_descriptions = any(c.description for c in say.choices) or bool(
+            say.choices_from and say.choices_from.description
+        )
+        interactive = count > 0
+        if "{{" not in say.text and "{%" not in say.text:
+            limit = limits.INTERACTIVE_BODY if interactive else limits.TEXT_BODY
+            if len(say.text) > limit:
+                kind = "interactive" if interactive else "text"
+                self.add((*path, "text"), f"text is {len(say.text)} chars; WhatsApp allows {limit} in "
+                                          f"{kind} messages")
+        style = limits.choice_style(count, has_descriptions, say.style)
+        always = len([c for c in say.choices if not c.when]) + dynamic
+        if say.style == "buttons" and count > limits.MAX_BUTTONS and always <= limits.MAX_BUTTONS:
+            self.add((*path, "choices"), f"up to {count} choices when every `if` holds; more than "
+                                         f"{limits.MAX_BUTTONS} are sent as a list", "note")
+        elif say.style == "buttons" and count > limits.MAX_BUTTONS:
+            self.add((*path, "choices"), f"{count} choices but WhatsApp allows {limits.MAX_BUTTONS} reply "
+                                         "buttons (use `style: list` or `style: auto`)")
+        elif len(say.choices) > limits.MAX_ROWS:
+            self.add((*path, "choices"), f"{len(say.choices)} choices but a WhatsApp list allows "
+                                         f"{limits.MAX_ROWS} rows")
+        elif say.choices_from and count > limits.MAX_ROWS:
+            self.add((*path, "choices_from", "limit"),
+                     f"up to {count} rows with the {len(say.choices)} fixed choices; rows past "
+                     f"{limits.MAX_ROWS} are cut at render time (lower `limit`)", "note")
+        elif say.style == "auto" and style == "list" and not say.choices_from and count > limits.MAX_BUTTONS:
+            self.add((*path, "choices"), f"{count} choices: sent as a list message (WhatsApp allows "
+                                         f"{limits.MAX_BUTTONS} buttons)", "note")
+        title_limit = limits.BUTTON_TITLE if style == "buttons" else limits.ROW_TITLE
+        ids: dict[str, int] = {}
+        for i, choice in enumerate(say.choices):
+            self._check_choice(flow_name, choice, (*path, "choices", i), title_limit)
+            if choice.id in ids:
+                self.add((*path, "choices", i, "id"), f"id `{choice.id}` is used twice in this message")
+            ids[choice.id] = i
+        if say.choices_from:
+            cf = say.choices_from
+            cpath = (*path, "choices_from")
+            self.template((*cpath, "items"), cf.items, expression=True)
+            for key in ("id", "title", "description"):
+                self.template((*cpath, key), getattr(cf, key), item_scope)
+            self.values((*cpath, "set"), cf.set, item_scope)
+            self.target((*cpath, "goto"), cf.goto, flow_name)
+
+    def _check_choice(self, flow_name: str, choice: Choice, path: Path, title_limit: int) -> None:
+        if len(choice.id) > limits.ID:
+            self.add((*path, "id"), f"id is {len(choice.id)} chars; WhatsApp allows {limits.ID}")
+        if not choice.id.strip():
+            self.add((*path, "id"), "empty id")
+        self.template((*path, "title"), choice.title)
+        if "{{" not in choice.title and len(choice.title) > title_limit:
+            cut = limits.fit(choice.title, title_limit)
+            self.add((*path, "title"), f"title `{choice.title}` is {len(choice.title)} chars; WhatsApp allows "
+                                       f"{title_limit} here (it would be cut to `{cut}`)")
+        if "{{" not in choice.description and len(choice.description) > limits.ROW_DESCRIPTION:
+            self.add((*path, "description"), f"description is {len(choice.description)} chars; WhatsApp "
+                                             f"allows {limits.ROW_DESCRIPTION}")
+        if choice.say:
+            self.template((*path, "say"), choice.say)
+        if choice.when:
+            self.template((*path, "if"), choice.when, expression=True)
+        self.values((*path, "set"), choice.set)
+        self.target((*path, "goto"), choice.goto, flow_name)
+
+    def _check_notifications(self) -> None:
+        for name, note in self.spec.notifications.items():
+            path: Path = ("notifications", name)
+            extra = {*note.variables, "recipient"}
+            self.template((*path, "text"), note.text, extra)
+            for i, param in enumerate(note.template.params):
+                self.template((*path, "template", "params", i), param, extra)
+            for i, choice in enumerate(note.choices):
+                self.template((*path, "choices", i, "title"), choice.title, extra)
+                if len(choice.title) > limits.BUTTON_TITLE and "{{" not in choice.title:
+                    self.add((*path, "choices", i, "title"), f"title is {len(choice.title)} chars; WhatsApp "
+                                                              f"allows {limits.BUTTON_TITLE}")
+            if len(note.choices) > limits.MAX_BUTTONS:
+                self.add((*path, "choices"), f"notifications carry at most {limits.MAX_BUTTONS} buttons")
+
+    def _check_reachability(self) -> None:
+        spec = self.spec
+        seen: set[tuple[str, str]] = set()
+        frontier: list[tuple[str, str]] = []
+        for flow_name, flow in spec.flows.items():
+            for root in (flow.start, flow.menu):
+                frontier.append((flow_name, root))
+            for command in spec.commands.values():
+                if command.roles is not None and flow.role not in command.roles:
+                    continue
+                found = resolve(command.goto, flow_name, spec)
+                if found:
+                    frontier.append((found.flow, found.state))
+        while frontier:
+            node = frontier.pop()
+            if node in seen or node[1] not in spec.flows.get(node[0], _EMPTY).states:
+                continue
+            seen.add(node)
+            for target in _targets(spec.flows[node[0]].states[node[1]]):
+                found = resolve(target, node[0], spec)
+                if found:
+                    frontier.append((found.flow, found.state))
+        for flow_name, flow in spec.flows.items():
+            for state_name in flow.states:
+                if (flow_name, state_name) not in seen:
+                    self.add(("flows", flow_name, "states", state_name),
+                             "unreachable: no choice, route or goto leads here", "warning")
+
+
+class _Empty:
+    states: dict[str, State] = {}
+
+
+_EMPTY = _Empty()
+
+
+def _targets(state: State) -> Iterator[str]:
+    for target in (state.on_error, state.on_empty, state.goto):
+        if target:
+            yield target
+    for branch in state.branch:
+        if branch.goto:
+            yield branch.goto
+    for route in state.on:
+        if route.goto:
+            yield route.goto
+    if state.otherwise and state.otherwise.goto:
+        yield state.otherwise.goto
+    if state.say:
+        for choice in state.say.choices:
+            if choice.goto:
+                yield choice.goto
+        if state.say.choices_from and state.say.choices_from.goto:
+            yield state.say.choices_from.goto

@@ -1,0 +1,115 @@
+"""Loading flows.yaml: parse, validate the schema, run the checks, report every problem at once."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from flows.checks import ActionSignatures, CheckReport, FlowChecker
+from flows.problems import FlowsError, Problem
+from flows.schema import FlowFile
+from flows.source import Source, dotted, parse
+
+
+@dataclass
+class LoadedFlows:
+    """A valid flows file, with what the checker had to say about it."""
+
+    spec: FlowFile
+    report: CheckReport
+    path: str
+    sha256: str
+    loaded_at: float = field(default_factory=time.time)
+
+    @property
+    def hash(self) -> str:
+        return self.sha256[:12]
+
+
+def check_text(
+    text: str, file: str = "flows.yaml", actions: ActionSignatures | None = None
+) -> tuple[FlowFile | None, CheckReport]:
+    """Everything wrong with `text`, as problems; the spec too when it passed the schema."""
+    report = CheckReport()
+    source, problems = parse(text, file)
+    report.problems.extend(problems)
+    if source is None:
+        return None, report
+    try:
+        spec = FlowFile.model_validate(source.data)
+    except ValidationError as exc:
+        report.problems.extend(_schema_problems(exc, source))
+        report.problems.sort(key=lambda p: (p.line, p.column))
+        return None, report
+    checked = FlowChecker(spec, source, actions).run()
+    checked.problems = sorted([*report.problems, *checked.problems], key=lambda p: (p.line, p.column))
+    return spec, checked
+
+
+def load_flows(path: str | Path, actions: ActionSignatures | None = None) -> LoadedFlows:
+    """Load and check a flows file; raise FlowsError listing every problem when it has errors."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FlowsError([Problem("", f"cannot read the file: {exc.strerror}", file=str(path))]) from None
+    text = raw.decode("utf-8", errors="replace")
+    spec, report = check_text(text, str(path), actions)
+    if spec is None or report.errors:
+        raise FlowsError(report.problems)
+    return LoadedFlows(spec=spec, report=report, path=str(path), sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _schema_problems(exc: ValidationError, source: Source) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        message = error["msg"].removeprefix("Value error, ")
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(loc[:-1])
+            message = f"unknown key `{loc[-1]}`" + (f" (expected one of: {', '.join(allowed)})" if allowed else "")
+        elif kind == "missing":
+            message = f"`{loc[-1]}` is required here"
+        elif kind in {"string_type", "int_type", "list_type", "dict_type", "model_type", "bool_type"}:
+            message = f"{message} (got {type(error.get('input')).__name__})"
+        problems.append(source.problem(loc, message, label=dotted(loc)))
+    return problems
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Walk the schema along `loc` to list the keys valid at that point."""
+    model: Any = FlowFile
+    for part in loc:
+        model = _step(model, part)
+        if model is None:
+            return []
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [f.alias or name for name, f in model.model_fields.items()]
+    return []
+
+
+def _step(tp: Any, part: Any) -> Any:
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        for name, f in tp.model_fields.items():
+            if part in (name, f.alias):
+                return _unwrap(f.annotation)
+        return None
+    origin = get_origin(tp)
+    if origin in (dict, list):
+        return _unwrap(get_args(tp)[-1])
+    return None
+
+
+def _unwrap(tp: Any) -> Any:
+    args = [a for a in get_args(tp) if a is not type(None)]
+    if get_origin(tp) not in (dict, list) and args:
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        return models[0] if models else args[0]
+    return tp

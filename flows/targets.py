@@ -1,0 +1,58 @@
+"""Where a `goto` leads: `state`, `flow.state`, or a relative target resolved in the user's flow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flows.schema import FlowFile
+
+STAY = "@stay"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    flow: str
+    state: str
+
+    def __str__(self) -> str:
+        return f"{self.flow}.{self.state}"
+
+
+def resolve(target: str, flow_name: str, spec: FlowFile) -> Target | None:
+    """Resolve `target` as seen from `flow_name`; None means "stay" (`@stay`) or unknown.
+
+    Relative targets: `@menu` and `@start` are the flow's own; `@name` is a state of that name in it.
+    """
+    flow = spec.flows.get(flow_name)
+    if flow is None:
+        return None
+    if target == STAY:
+        return None
+    if target.startswith("@"):
+        name = target[1:]
+        if name == "menu":
+            return Target(flow_name, flow.menu)
+        if name == "start":
+            return Target(flow_name, flow.start)
+        return Target(flow_name, name) if name in flow.states else None
+    if "." in target:
+        other, _, state = target.partition(".")
+        if other in spec.flows and state in spec.flows[other].states:
+            return Target(other, state)
+        return None
+    return Target(flow_name, target) if target in flow.states else None
+
+
+def describe_unknown(target: str, flow_name: str, spec: FlowFile) -> str:
+    """Say what is wrong with a target that does not resolve, and what would work."""
+    flow = spec.flows.get(flow_name)
+    if target.startswith("@"):
+        return (f"`{target}` names no state of flow `{flow_name}` "
+                "(expected @menu, @start, @stay or @<state of the flow>)")
+    if "." in target:
+        other, _, state = target.partition(".")
+        if other not in spec.flows:
+            return f"flow `{other}` does not exist (flows: {', '.join(sorted(spec.flows))})"
+        return f"flow `{other}` has no state `{state}`"
+    known = ", ".join(sorted(flow.states)) if flow else ""
+    return f"state `{target}` does not exist in flow `{flow_name}` (states: {known})"
