@@ -1,0 +1,125 @@
+"""URLs as deployers write them, and the migrations on SQLite and real PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
+
+from adapters.accounts import AccountsDatabase, LinkingService, database_url, upgrade_database
+from adapters.accounts.database import create_db_engine, downgrade_database
+from adapters.email import ConsoleEmailSender
+from tests.adapters.accounts.conftest import ACCOUNTS, lookup_user_by_email
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+TABLES = {"whatsapp_users", "link_codes"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "driver"),
+    [
+        ("sqlite:///data/bot.db", "sqlite+pysqlite"),
+        ("postgresql://u:p@db/app", "postgresql+psycopg"),
+        ("postgres://u:p@db:5433/app", "postgresql+psycopg"),
+        ("postgresql+psycopg2://u:p@db/app", "postgresql+psycopg2"),
+    ],
+)
+def test_database_url_picks_the_driver(raw, driver):
+    url = database_url(raw)
+    assert url.drivername == driver
+    assert url.database in {"data/bot.db", "app"}
+
+
+def test_sqlite_file_in_a_missing_directory_is_created(tmp_path):
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'new' / 'dir' / 'bot.db'}")
+    with engine.connect() as conn:
+        conn.execute(sa.text("select 1"))
+    engine.dispose()
+    assert (tmp_path / "new" / "dir" / "bot.db").exists()
+
+
+def assert_schema_matches_models(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "compare_type": True,
+                "include_object": lambda obj, name, type_, *_: (obj if type_ == "table" else obj.table).name in TABLES,
+            },
+        )
+        diffs = compare_metadata(context, SQLModel.metadata)
+    assert diffs == []
+
+
+def test_migrations_on_sqlite(sqlite_url):
+    upgrade_database(sqlite_url)
+    upgrade_database(sqlite_url)  # idempotent
+    engine = create_db_engine(sqlite_url)
+    try:
+        assert TABLES <= set(sa.inspect(engine).get_table_names())
+        assert_schema_matches_models(engine)
+        downgrade_database(sqlite_url)
+        assert not TABLES & set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def pg_url():
+    """A throwaway schema in the shared `test` database, dropped afterwards."""
+    schema = f"accounts_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{PG_ADMIN}?options=-csearch_path%3D{schema}", schema
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_migrations_on_postgresql(pg_url):
+    url, schema = pg_url
+    upgrade_database(url)
+    upgrade_database(url)
+    engine = create_db_engine(url)
+    try:
+        assert TABLES <= set(sa.inspect(engine).get_table_names(schema=schema))
+        assert "alembic_version_accounts" in sa.inspect(engine).get_table_names(schema=schema)
+        assert_schema_matches_models(engine)
+        downgrade_database(url)
+        assert not TABLES & set(sa.inspect(engine).get_table_names(schema=schema))
+    finally:
+        engine.dispose()
+
+
+async def test_linking_on_postgresql(pg_url, redis_client, clock, sleeps, capsys):
+    url, _ = pg_url
+    upgrade_database(url)
+    db = AccountsDatabase.from_url(url)
+    try:
+        service = LinkingService(
+            database=db,
+            redis=redis_client,
+            lookup_user_by_email=lookup_user_by_email,
+            email_sender=ConsoleEmailSender(),
+            secret_key="pg-secret",
+            clock=clock,
+            key_prefix=redis_client.test_prefix,
+            sleep=sleeps,
+        )
+        await service.start_link("+2348012345621", "inspector@example.com")
+        code = capsys.readouterr().out.split("is:")[1].split()[0]
+        user = await service.verify_code("+2348012345621", code)
+        assert user["id"] == str(ACCOUNTS["inspector@example.com"]["id"])
+        await service.record_inbound("+2348012345621", "Ife", clock())
+        assert await service.last_inbound("+2348012345621") == clock()
+        # Re-link from another phone: the partial unique index allows one linked phone per account.
+        await service.link_demo_user("+2348099998877", ACCOUNTS["inspector@example.com"])
+        assert [u.phone for u in await service.linked_users("inspector")] == ["+2348099998877"]
+    finally:
+        db.dispose()
