@@ -85,9 +85,14 @@ async def redis(prefix):
 
 
 def make_settings(graph_url: str, **overrides) -> Settings:
-    values = dict(whatsapp_token="test-token", whatsapp_phone_id=payloads.PHONE_ID,
-                  whatsapp_verify_token=VERIFY, whatsapp_app_secret=SECRET,
-                  whatsapp_graph_url=graph_url, rate_limit_per_minute=1000)
+    values = dict(
+        whatsapp_token="test-token",
+        whatsapp_phone_id=payloads.PHONE_ID,
+        whatsapp_verify_token=VERIFY,
+        whatsapp_app_secret=SECRET,
+        whatsapp_graph_url=graph_url,
+        rate_limit_per_minute=1000,
+    )
     values.update(overrides)
     return Settings(**values)
 

@@ -16,7 +16,13 @@ def test_text_with_contact_gives_profile_name_and_timestamp():
     out = parse_body(p.body([m], [p.contact(U1, "Ada")]))
     (e,) = out.events
     assert (e.kind, e.text, e.phone, e.wamid, e.profile_name, e.timestamp) == (
-        "text", "hello", U1, m["id"], "Ada", 1744344496.0)
+        "text",
+        "hello",
+        U1,
+        m["id"],
+        "Ada",
+        1744344496.0,
+    )
 
 
 def test_text_with_user_id_and_without_contacts():
@@ -36,10 +42,21 @@ def test_message_naming_sender_by_user_id_only():
 
 
 def test_choices_become_button_and_list_events():
-    out = parse_body(p.body([p.button_reply(U1, "yes", "Yes"), p.list_reply(U1, "row_2", "Row two"),
-                             p.template_button(U1, "STOP", "Stop promos")], [p.contact(U1)]))
+    out = parse_body(
+        p.body(
+            [
+                p.button_reply(U1, "yes", "Yes"),
+                p.list_reply(U1, "row_2", "Row two"),
+                p.template_button(U1, "STOP", "Stop promos"),
+            ],
+            [p.contact(U1)],
+        )
+    )
     assert [(e.kind, e.reply_id, e.text) for e in out.events] == [
-        ("button", "yes", "Yes"), ("list", "row_2", "Row two"), ("button", "STOP", "Stop promos")]
+        ("button", "yes", "Yes"),
+        ("list", "row_2", "Row two"),
+        ("button", "STOP", "Stop promos"),
+    ]
     assert out.events[0].extra["context_id"].startswith("wamid.")
 
 
@@ -61,8 +78,16 @@ def test_batched_body_every_entry_change_and_message():
 
 
 def test_statuses_including_failed_with_meta_error():
-    out = parse_body(p.body(statuses=[p.status("sent", U1), p.status("delivered", U1), p.status("read", U1),
-                                      p.status("failed", U1, code=131047, title="Re-engagement message")]))
+    out = parse_body(
+        p.body(
+            statuses=[
+                p.status("sent", U1),
+                p.status("delivered", U1),
+                p.status("read", U1),
+                p.status("failed", U1, code=131047, title="Re-engagement message"),
+            ]
+        )
+    )
     assert [s.status for s in out.statuses] == ["sent", "delivered", "read", "failed"]
     failed = out.statuses[-1]
     assert (failed.error_code, failed.error_title, failed.recipient) == (131047, "Re-engagement message", U1)
@@ -70,8 +95,17 @@ def test_statuses_including_failed_with_meta_error():
 
 
 def test_a_broken_message_does_not_stop_the_others():
-    out = parse_body(p.body([p.text(U1, "first"), "garbage", {"type": "text"}, {"from": U1, "id": "x",
-                             "type": "interactive", "interactive": "nope"}, p.text(U2, "last")]))
+    out = parse_body(
+        p.body(
+            [
+                p.text(U1, "first"),
+                "garbage",
+                {"type": "text"},
+                {"from": U1, "id": "x", "type": "interactive", "interactive": "nope"},
+                p.text(U2, "last"),
+            ]
+        )
+    )
     assert [e.text for e in out.events if e.kind == "text"] == ["first", "last"]
     assert out.skipped == 2
 
@@ -85,11 +119,35 @@ def test_unknown_fields_are_ignored():
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["entry", "changes", "value", "messages", "statuses", "contacts", "from", "id",
-                         "type", "text", "interactive", "button", "field", "errors", "wa_id", "x"]),
-        inner, max_size=4),
-    max_leaves=20)
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "entry",
+                    "changes",
+                    "value",
+                    "messages",
+                    "statuses",
+                    "contacts",
+                    "from",
+                    "id",
+                    "type",
+                    "text",
+                    "interactive",
+                    "button",
+                    "field",
+                    "errors",
+                    "wa_id",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=300, deadline=None)

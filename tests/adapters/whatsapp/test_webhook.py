@@ -23,12 +23,15 @@ U1, U2 = "2348012345611", "2348012345612"
 async def test_verification_handshake(fake_graph, redis, prefix):
     app = make_app(make_settings(fake_graph.url), EchoEngine(), redis, prefix)
     async with running(app) as client:
-        ok = await client.get("/api/v1/webhook", params={
-            "hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"})
+        ok = await client.get(
+            "/api/v1/webhook",
+            params={"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"},
+        )
         assert (ok.status_code, ok.text) == (200, "1158201444")
         assert ok.headers["content-type"].startswith("text/plain")
-        bad = await client.get("/api/v1/webhook", params={
-            "hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"})
+        bad = await client.get(
+            "/api/v1/webhook", params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"}
+        )
         missing = await client.get("/api/v1/webhook")
         assert bad.status_code == missing.status_code == 403
 
@@ -146,8 +149,7 @@ async def test_health_and_status(fake_graph, redis, prefix):
     assert s["flows"] == info and s["version"] and s["uptime_seconds"] >= 0
     assert set(s["counters"]) >= {"received", "processed", "duplicates", "failed", "statuses", "rate_limited"}
 
-    app2 = make_app(make_settings(fake_graph.url), EchoEngine(), redis, prefix,
-                    health_checks={"database": db_down})
+    app2 = make_app(make_settings(fake_graph.url), EchoEngine(), redis, prefix, health_checks={"database": db_down})
     async with running(app2) as client:
         h = await client.get("/health")
     assert h.status_code == 503 and h.json()["checks"] == {"redis": "ok", "database": "down"}
@@ -170,7 +172,12 @@ async def test_extra_routes_are_mounted(fake_graph, redis, prefix):
     async def link(request):
         return PlainTextResponse("linked")
 
-    app = make_app(make_settings(fake_graph.url), EchoEngine(), redis, prefix,
-                   routes=[Route("/api/v1/link", link, methods=["POST"])])
+    app = make_app(
+        make_settings(fake_graph.url),
+        EchoEngine(),
+        redis,
+        prefix,
+        routes=[Route("/api/v1/link", link, methods=["POST"])],
+    )
     async with running(app) as client:
         assert (await client.post("/api/v1/link")).text == "linked"
