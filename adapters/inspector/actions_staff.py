@@ -133,6 +133,8 @@ async def complete_inspection(deps: Deps, ctx: ActionContext, inspection_id: str
     user = current_user(ctx, "inspector")
     found = await deps.client.get_inspection(str(inspection_id))
     forbid_unless(found.inspector_id == str(user["id"]), "not assigned to this inspection")
+    if found.status != "scheduled":
+        raise ActionError(f"That inspection is already {found.status}.", kind="invalid")
     done = await deps.client.complete_inspection(found.id, str(notes or "").strip()[:2000])
     props = await properties_by_id(deps.client, [found.property_id])
     return inspection_view(done, deps.tz, props.get(found.property_id))
