@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import psycopg
@@ -11,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from adapters.accounts import AccountsDatabase, LinkingService, database_url, upgrade_database
+from adapters.accounts import AccountsDatabase, LinkingError, LinkingService, database_url, upgrade_database
 from adapters.accounts.database import create_db_engine, downgrade_database
 from adapters.email import ConsoleEmailSender
 from tests.adapters.accounts.conftest import ACCOUNTS, lookup_user_by_email
@@ -112,6 +113,14 @@ async def test_linking_on_postgresql(pg_url, redis_client, clock, sleeps, capsys
             key_prefix=redis_client.test_prefix,
             sleep=sleeps,
         )
+        # Ten wrong guesses at once: the conditional UPDATE lets exactly five count.
+        await service.start_link("+2348012345621", "agent@example.com")
+        guesses = [service.verify_code("+2348012345621", "000000") for _ in range(10)]
+        results = await asyncio.gather(*guesses, return_exceptions=True)
+        kinds = sorted(r.kind for r in results if isinstance(r, LinkingError))
+        assert kinds == ["too_many_attempts"] * 6 + ["wrong_code"] * 4
+        capsys.readouterr()
+
         await service.start_link("+2348012345621", "inspector@example.com")
         code = capsys.readouterr().out.split("is:")[1].split()[0]
         user = await service.verify_code("+2348012345621", code)
