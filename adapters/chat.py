@@ -1,0 +1,91 @@
+"""The terminal channel: talk to the engine line by line, as WhatsApp would, on embedded defaults.
+
+Buttons and list rows are printed numbered; typing a number or a title sends it as a tap (a button or
+list reply with its id), exactly as WhatsApp would, so stale buttons and ids behave the same here.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from adapters.runtime import Runtime
+from engine.events import InboundEvent
+from engine.matching import normalize
+from engine.messages import OutboundMessage
+
+DEMO_EMAILS = {"seeker": "seeker@example.com", "agent": "agent@example.com", "inspector": "inspector@example.com"}
+
+
+def format_message(message: OutboundMessage) -> str:
+    lines = []
+    if message.header:
+        lines.append(f"[{message.header}]")
+    if message.kind == "template" and message.template:
+        lines.append(f"(template {message.template.name}: {', '.join(message.template.params)})")
+    lines.append(message.text)
+    if message.kind == "buttons":
+        lines += [f"  {i}. [{b.title}]" for i, b in enumerate(message.buttons, 1)]
+    elif message.kind == "list":
+        lines.append(f"  ({message.list_button})")
+        for i, row in enumerate(message.rows, 1):
+            lines.append(f"  {i}. {row.title}" + (f" · {row.description}" if row.description else ""))
+    if message.footer:
+        lines.append(f"  _{message.footer}_")
+    return "\n".join("bot> " + line if n == 0 else "     " + line for n, line in enumerate("\n".join(lines).split("\n")))
+
+
+def to_event(phone: str, line: str, last: OutboundMessage | None, profile_name: str | None) -> InboundEvent:
+    """A typed line: a tap when it names one of the last message's choices, text otherwise."""
+    if last is not None and last.kind in ("buttons", "list"):
+        choices = last.choices()
+        typed = normalize(line)
+        picked = None
+        if typed.isdigit() and 1 <= int(typed) <= len(choices):
+            picked = choices[int(typed) - 1]
+        else:
+            picked = next((c for c in choices if normalize(c.title) == typed), None)
+        if picked is not None:
+            kind = "button" if last.kind == "buttons" else "list"
+            return InboundEvent(phone=phone, kind=kind, text=picked.title, reply_id=picked.id,
+                                message_type="interactive", profile_name=profile_name)
+    return InboundEvent(phone=phone, text=line, profile_name=profile_name)
+
+
+async def link_demo_user(runtime: Runtime, phone: str, role: str) -> dict:
+    user = await runtime.inspector.get_user_by_email(DEMO_EMAILS[role])
+    if user is None:
+        raise SystemExit(f"the sandbox has no demo {role} ({DEMO_EMAILS[role]})")
+    linked = await runtime.linking.link_demo_user(phone, user.model_dump(mode="json"))
+    await runtime.engine.start_as(phone, linked)
+    return linked
+
+
+async def run_chat(runtime: Runtime, phone: str, role: str | None, *, stdin: TextIO = sys.stdin,
+                   stdout: TextIO = sys.stdout, profile_name: str | None = None) -> int:
+    interactive = stdin.isatty()
+    out = stdout
+    if role:
+        user = await link_demo_user(runtime, phone, role)
+        print(f"(chatting as the demo {role} {user.get('name')}, phone {phone}; type 'menu' to start, "
+              "Ctrl-D to quit)", file=out)
+    else:
+        print(f"(chatting as a new user on {phone}; say hi. Demo accounts: {', '.join(DEMO_EMAILS.values())};"
+              " Ctrl-D to quit)", file=out)
+    last: OutboundMessage | None = None
+    while True:
+        if interactive:
+            print("you> ", end="", file=out, flush=True)
+        line = stdin.readline()
+        if not line:
+            break
+        line = line.rstrip("\n")
+        if not interactive:
+            print(f"you> {line}", file=out)
+        event = to_event(phone, line, last, profile_name)
+        turn = await runtime.engine.handle(event)
+        for message in turn.messages:
+            print(format_message(message), file=out, flush=True)
+        taps = [m for m in turn.messages if m.kind in ("buttons", "list")]
+        last = taps[-1] if taps else None
+    return 0

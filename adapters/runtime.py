@@ -1,0 +1,114 @@
+"""The composition root: settings -> store, actions, engine and adapters, built in one function.
+
+Nothing else reads the environment or wires adapters together; commands and tests call `build_runtime`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.accounts.actions import register_account_actions
+from adapters.accounts.database import AccountsDatabase, upgrade_database
+from adapters.accounts.linking import LinkingService
+from adapters.email.factory import build_email_sender
+from adapters.email.sender import EmailSender
+from adapters.inspector.actions import register_inspector_actions
+from adapters.inspector.client import InspectorClient
+from adapters.inspector.wiring import build_inspector_client
+from adapters.redis import connect_redis
+from adapters.settings import Settings
+from engine.actions import ActionRegistry
+from engine.compiler import CompiledFlows
+from engine.interpreter import Engine
+from engine.store import ConversationStore
+from flows.loader import LoadedFlows, load_flows
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    redis: Any
+    embedded_redis: bool
+    actions: ActionRegistry
+    engine: Engine
+    inspector: InspectorClient
+    linking: LinkingService
+    database: AccountsDatabase
+    email: EmailSender
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def aclose(self) -> None:
+        await self.inspector.aclose()
+        self.database.dispose()
+        try:
+            await self.redis.aclose()
+        except Exception:  # closing on the way out must not hide the real error
+            logger.debug("redis close failed", exc_info=True)
+
+
+def action_signatures(registry: ActionRegistry) -> dict[str, set[str] | None]:
+    return {name: registry.params(name) for name in registry}
+
+
+def build_actions(
+    settings: Settings,
+    *,
+    redis: Any,
+    inspector: InspectorClient,
+    database: AccountsDatabase,
+    email: EmailSender,
+    clock: Callable[[], datetime],
+) -> tuple[ActionRegistry, LinkingService]:
+    registry = ActionRegistry()
+    register_inspector_actions(registry, inspector, timezone=settings.timezone)
+
+    async def lookup_user_by_email(email: str) -> dict[str, Any] | None:
+        user = await inspector.get_user_by_email(email)
+        return user.model_dump(mode="json") if user else None
+
+    linking = LinkingService(
+        database=database, redis=redis, lookup_user_by_email=lookup_user_by_email, email_sender=email,
+        secret_key=settings.secret_key, clock=clock,
+    )
+    register_account_actions(registry, linking)
+    return registry, linking
+
+
+def load_checked_flows(settings: Settings, registry: ActionRegistry) -> LoadedFlows:
+    """Load flows.yaml, checking action names and arguments against what is registered."""
+    return load_flows(settings.flows_path, action_signatures(registry))
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    email: EmailSender | None = None,
+    redis: Any = None,
+    migrate: bool | None = None,
+) -> Runtime:
+    """Build everything; raises FlowsError when flows.yaml is invalid (nothing half-started)."""
+    embedded = False
+    if redis is None:
+        redis, embedded = connect_redis(settings)
+    if migrate is None:
+        migrate = settings.database_url.startswith("sqlite")
+    if migrate:
+        upgrade_database(settings.database_url)
+    database = AccountsDatabase.from_url(settings.database_url)
+    inspector = build_inspector_client(settings)
+    email = email or build_email_sender(settings)
+    registry, linking = build_actions(settings, redis=redis, inspector=inspector, database=database, email=email,
+                                      clock=clock)
+    loaded = load_checked_flows(settings, registry)
+    store = ConversationStore(redis, ttl=settings.conversation_ttl)
+    engine = Engine(CompiledFlows(loaded), registry, store, clock=clock)
+    logger.info("flows %s loaded (%s): %s", settings.flows_path, loaded.hash, loaded.report.summary(loaded.path))
+    return Runtime(settings=settings, redis=redis, embedded_redis=embedded, actions=registry, engine=engine,
+                   inspector=inspector, linking=linking, database=database, email=email)

@@ -1,0 +1,162 @@
+"""The command line: serve, worker, chat, check, schema, sandbox, db, graph, test, explore, diff."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from adapters.settings import Settings
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate a flows file; every problem as file:line:col, exit 1 when there are errors."""
+    from adapters.redis import connect_redis
+    from adapters.runtime import action_signatures, build_actions
+    from flows.loader import check_text
+
+    path = Path(args.file or settings.flows_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+        return 1
+    signatures = None
+    if not args.no_actions:
+        signatures = asyncio.run(_signatures(settings, connect_redis, build_actions, action_signatures))
+    spec, report = check_text(text, str(path), signatures)
+    for problem in report.problems:
+        if problem.severity == "error" or args.verbose or problem.severity == "warning":
+            print(problem.format())
+        elif problem.severity == "note" and not args.quiet:
+            print(problem.format())
+    if spec is None or report.errors:
+        print(f"{path}: {len(report.errors)} error(s)", file=sys.stderr)
+        return 1
+    print(report.summary(str(path)))
+    return 0
+
+
+async def _signatures(settings, connect_redis, build_actions, action_signatures):  # type: ignore[no-untyped-def]
+    """Action names and arguments as the running service registers them (nothing is connected)."""
+    from datetime import UTC, datetime
+
+    from adapters.accounts.database import AccountsDatabase
+    from adapters.email.console import ConsoleEmailSender
+    from adapters.inspector.wiring import build_inspector_client
+
+    quiet = Settings(**{**settings.__dict__, "redis_url": ""})
+    logging.getLogger("adapters.redis").setLevel(logging.ERROR)
+    redis, _ = connect_redis(quiet)
+    inspector = build_inspector_client(quiet)
+    database = AccountsDatabase.from_url("sqlite://")
+    registry, _ = build_actions(quiet, redis=redis, inspector=inspector, database=database,
+                                email=ConsoleEmailSender(), clock=lambda: datetime.now(UTC))
+    await inspector.aclose()
+    return action_signatures(registry)
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from flows.schema import FlowFile
+
+    schema = FlowFile.model_json_schema()
+    schema["title"] = "Inspector WhatsApp flows.yaml"
+    text = json.dumps(schema, indent=2, ensure_ascii=False)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.chat import run_chat
+    from adapters.runtime import build_runtime
+    from flows.problems import FlowsError
+
+    async def main() -> int:
+        try:
+            runtime = build_runtime(settings)
+        except FlowsError as exc:
+            print(exc, file=sys.stderr)
+            print("flows.yaml has errors; fix them (see `python main.py check`) and start again.", file=sys.stderr)
+            return 1
+        try:
+            return await run_chat(runtime, args.phone, args.role)
+        finally:
+            await runtime.aclose()
+
+    return asyncio.run(main())
+
+
+def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.inspector.sandbox import serve_sandbox
+
+    serve_sandbox(host=args.host, port=args.port, data_path=Path(settings.sandbox_data) if settings.sandbox_data
+                  else None, api_key=settings.inspector_api_key)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.accounts.database import downgrade_database, upgrade_database
+
+    if args.action == "upgrade":
+        upgrade_database(settings.database_url, args.revision or "head")
+    else:
+        downgrade_database(settings.database_url, args.revision or "base")
+    print(f"database {args.action}d to {args.revision or ('head' if args.action == 'upgrade' else 'base')}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python main.py", description=__doc__)
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default: LOG_LEVEL or INFO)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("chat", help="talk to the engine in the terminal (embedded defaults)")
+    p.add_argument("--phone", default="+2348000000001", help="your pretend WhatsApp number (E.164)")
+    p.add_argument("--as", dest="role", choices=["seeker", "agent", "inspector"],
+                   help="start as that role's linked demo user")
+    p.set_defaults(func=cmd_chat, quiet_logs=True)
+
+    p = sub.add_parser("check", help="validate flows.yaml")
+    p.add_argument("file", nargs="?", help="flows file (default: FLOWS_PATH or flows.yaml)")
+    p.add_argument("--no-actions", action="store_true", help="do not check action names against the registry")
+    p.add_argument("-q", "--quiet", action="store_true", help="hide notes")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=cmd_check, quiet_logs=True)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of flows.yaml")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.set_defaults(func=cmd_schema, quiet_logs=True)
+
+    p = sub.add_parser("sandbox", help="serve the sandbox Inspector API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8100)
+    p.set_defaults(func=cmd_sandbox)
+
+    p = sub.add_parser("db", help="database migrations")
+    p.add_argument("action", choices=["upgrade", "downgrade"])
+    p.add_argument("revision", nargs="?")
+    p.set_defaults(func=cmd_db)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    level = args.log_level or ("WARNING" if getattr(args, "quiet_logs", False) else settings.log_level)
+    _configure_logging(level)
+    return int(args.func(args, settings) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
