@@ -32,7 +32,8 @@ def format_message(message: OutboundMessage) -> str:
             lines.append(f"  {i}. {row.title}" + (f" · {row.description}" if row.description else ""))
     if message.footer:
         lines.append(f"  _{message.footer}_")
-    return "\n".join("bot> " + line if n == 0 else "     " + line for n, line in enumerate("\n".join(lines).split("\n")))
+    rows = "\n".join(lines).split("\n")
+    return "\n".join(("bot> " if n == 0 else "     ") + line for n, line in enumerate(rows))
 
 
 def to_event(phone: str, line: str, last: OutboundMessage | None, profile_name: str | None) -> InboundEvent:
