@@ -78,9 +78,7 @@ def _error(kind: str) -> LinkingError:
 
 def _wrong_code(tries_left: int) -> LinkingError:
     tries = "1 try" if tries_left == 1 else f"{tries_left} tries"
-    return LinkingError(
-        f"That code is not right. You have {tries} left.", kind="wrong_code", tries_left=tries_left
-    )
+    return LinkingError(f"That code is not right. You have {tries} left.", kind="wrong_code", tries_left=tries_left)
 
 
 def public_user(user: WhatsAppUser) -> dict[str, Any]:
@@ -187,9 +185,7 @@ class LinkingService:
         user = await self.db.run(consume_and_link)
         if user is None:  # someone used or burned it between our read and our write
             raise _error("used")
-        log.info(
-            "phone %s linked to inspector user %s (%s)", mask_phone(phone), user.inspector_user_id, user.role
-        )
+        log.info("phone %s linked to inspector user %s (%s)", mask_phone(phone), user.inspector_user_id, user.role)
         return public_user(user)
 
     async def unlink(self, phone: str) -> bool:

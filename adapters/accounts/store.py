@@ -40,9 +40,7 @@ def latest_code(session: Session, phone: str) -> LinkCode | None:
 def add_code(session: Session, code: LinkCode) -> None:
     """Store a new code; any earlier code of the same phone stops working."""
     session.execute(
-        sa.update(LinkCode)
-        .where(col(LinkCode.phone) == code.phone, col(LinkCode.used).is_(False))
-        .values(revoked=True)
+        sa.update(LinkCode).where(col(LinkCode.phone) == code.phone, col(LinkCode.used).is_(False)).values(revoked=True)
     )
     session.add(code)
 
