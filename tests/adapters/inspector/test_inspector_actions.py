@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADA, AMAKA, BOLA, CHIDI, EMEKA, NGOZI, NOW, TUNDE, no_sleep
+from inspector_support import ADA, AMAKA, BOLA, CHIDI, EMEKA, NGOZI, NOW, TUNDE, no_sleep
 from starlette.applications import Starlette
 
 from adapters.inspector.actions import ACTIONS, register_inspector_actions

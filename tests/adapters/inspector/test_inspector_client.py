@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
-from conftest import NOW, no_sleep, serve
+from inspector_support import NOW, no_sleep, serve
 
 from adapters.inspector.client import InspectorClient
 from adapters.inspector.errors import InspectorConflict, InspectorNotFound, InspectorRejected
@@ -142,3 +144,15 @@ async def test_concurrent_last_place_over_loopback() -> None:
     losses = [r for r in results if isinstance(r, InspectorConflict)]
     assert len(wins) == 1 and len(losses) == 1 and losses[0].code == "slot_full"
     assert store.slots[slot.id].booked == store.slots[slot.id].capacity
+
+
+def test_openapi_describes_every_sandbox_route() -> None:
+    import yaml
+
+    from adapters.inspector.sandbox import ROUTES
+
+    spec = yaml.safe_load(Path("adapters/inspector/openapi.yaml").read_text())
+    normalise = re.compile(r"\{[^}]+\}")
+    documented = {(normalise.sub("{}", path), m.upper()) for path, ops in spec["paths"].items() for m in ops}
+    served = {(normalise.sub("{}", r.path), m) for r in ROUTES for m in r.methods or () if m != "HEAD"}
+    assert served == documented

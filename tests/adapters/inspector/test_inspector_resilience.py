@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import free_port, serve
+from inspector_support import free_port, serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
