@@ -97,6 +97,37 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(main())
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the webhook app with uvicorn; the runtime is built first so a broken flows.yaml stops here."""
+    import uvicorn
+
+    from adapters.runtime import build_runtime
+    from adapters.web import create_app
+    from flows.problems import FlowsError
+
+    async def main() -> int:
+        try:
+            runtime = build_runtime(settings)
+        except FlowsError as exc:
+            print(exc, file=sys.stderr)
+            print("flows.yaml has errors; the server was not started.", file=sys.stderr)
+            return 1
+        if not settings.whatsapp_configured:
+            logging.getLogger("serve").warning(
+                "WHATSAPP_TOKEN/WHATSAPP_PHONE_ID not set: development mode, replies are logged, not sent. "
+                "Use `python main.py chat` to talk to the bot locally.")
+        app = create_app(runtime)
+        config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level.lower(),
+                                proxy_headers=True, server_header=False)
+        try:
+            await uvicorn.Server(config).serve()
+        finally:
+            await runtime.aclose()
+        return 0
+
+    return asyncio.run(main())
+
+
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.inspector.sandbox import serve_sandbox
 
@@ -137,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON Schema of flows.yaml")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
     p.set_defaults(func=cmd_schema, quiet_logs=True)
+
+    p = sub.add_parser("serve", help="serve the WhatsApp webhook and REST API")
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("sandbox", help="serve the sandbox Inspector API")
     p.add_argument("--host", default="127.0.0.1")

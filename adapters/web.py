@@ -1,0 +1,57 @@
+"""The web app: the WhatsApp webhook plus linking REST, health and status, composed from a Runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from adapters.accounts.routes import linking_routes
+from adapters.runtime import Runtime
+from adapters.whatsapp.app import create_webhook_app
+from engine.events import InboundEvent
+
+
+def flows_info(runtime: Runtime) -> dict[str, Any]:
+    """What `GET /api/v1/status` shows about the active flows (hot reload swaps them)."""
+    loaded = runtime.engine.flows.loaded
+    report = loaded.report
+    return {
+        "path": loaded.path,
+        "hash": loaded.hash,
+        "loaded_at": datetime.fromtimestamp(loaded.loaded_at, UTC).isoformat(timespec="seconds"),
+        "flows": report.flows,
+        "states": report.states,
+        "transitions": report.transitions,
+        "engine": dict(runtime.engine.counts),
+    }
+
+
+def create_app(runtime: Runtime, *, routes: Sequence[BaseRoute] = (), **options: Any) -> Starlette:
+    """Everything the `serve` command runs; `options` go to the webhook app (sender, retry, instance...)."""
+
+    async def database_ok() -> bool:
+        def ping(session: Any) -> None:
+            session.execute(sa.text("SELECT 1"))
+
+        await runtime.database.run(ping)
+        return True
+
+    async def record_inbound(event: InboundEvent) -> None:
+        moment = datetime.fromtimestamp(event.timestamp, UTC) if event.timestamp else datetime.now(UTC)
+        await runtime.linking.record_inbound(event.phone, event.profile_name, moment)
+
+    return create_webhook_app(
+        runtime.settings,
+        runtime.engine,
+        runtime.redis,
+        routes=[*linking_routes(runtime.linking), *routes],
+        health_checks={"database": database_ok},
+        flows_info=lambda: flows_info(runtime),
+        on_inbound=record_inbound,
+        **options,
+    )
