@@ -30,3 +30,48 @@ def choice_style(count: int, has_descriptions: bool, style: str = "auto") -> str
     if style == "list":
         return "list"
     return "buttons" if count <= MAX_BUTTONS and not has_descriptions else "list"
+
+
+def violations(message: object) -> list[str]:
+    """Every WhatsApp limit an outgoing message breaks (empty when Meta would accept it).
+
+    Takes an `engine.messages.OutboundMessage` (duck-typed, so this module stays import-free).
+    """
+    found: list[str] = []
+    kind = getattr(message, "kind", "text")
+    text = getattr(message, "text", "") or ""
+    if kind == "template":
+        return found if getattr(message, "template", None) else ["template message without a template"]
+    if not text.strip():
+        found.append("empty body")
+    if kind == "text" and len(text) > TEXT_BODY:
+        found.append(f"text body {len(text)} > {TEXT_BODY}")
+    if kind in ("buttons", "list") and len(text) > INTERACTIVE_BODY:
+        found.append(f"interactive body {len(text)} > {INTERACTIVE_BODY}")
+    for name, limit in (("header", HEADER), ("footer", FOOTER)):
+        value = getattr(message, name, None)
+        if value is not None and len(value) > limit:
+            found.append(f"{name} {len(value)} > {limit}")
+    if kind == "buttons":
+        buttons = getattr(message, "buttons", [])
+        if not 1 <= len(buttons) <= MAX_BUTTONS:
+            found.append(f"{len(buttons)} buttons (1..{MAX_BUTTONS})")
+        found += [f"button title {b.title!r} > {BUTTON_TITLE}" for b in buttons if len(b.title) > BUTTON_TITLE]
+        found += [f"empty button title ({b.id})" for b in buttons if not b.title.strip()]
+        ids = [b.id for b in buttons]
+    elif kind == "list":
+        rows = getattr(message, "rows", [])
+        if not 1 <= len(rows) <= MAX_ROWS:
+            found.append(f"{len(rows)} rows (1..{MAX_ROWS})")
+        found += [f"row title {r.title!r} > {ROW_TITLE}" for r in rows if len(r.title) > ROW_TITLE]
+        found += [f"empty row title ({r.id})" for r in rows if not r.title.strip()]
+        found += [f"row description > {ROW_DESCRIPTION}" for r in rows if len(r.description) > ROW_DESCRIPTION]
+        if len(getattr(message, "list_button", "")) > LIST_BUTTON:
+            found.append(f"list button > {LIST_BUTTON}")
+        ids = [r.id for r in rows]
+    else:
+        ids = []
+    found += [f"id longer than {ID}" for i in ids if len(i) > ID or not i]
+    if len(set(ids)) != len(ids):
+        found.append("duplicate ids")
+    return found
