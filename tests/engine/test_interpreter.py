@@ -101,7 +101,7 @@ async def test_accent_and_case_insensitive_keywords(engine):
 
 
 async def test_dynamic_choices_are_cut_to_ten_rows_and_item_is_stored(engine, backend):
-    backend.items = [{"id": i, "name": "A very long property name number %d" % i} for i in range(30)]
+    backend.items = [{"id": i, "name": f"A very long property name number {i}"} for i in range(30)]
     await link(engine)
     turn = await say(engine, "1")
     message = turn.messages[-1]
