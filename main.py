@@ -147,6 +147,45 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_graph(args: argparse.Namespace, settings: Settings) -> int:
+    """Draw the flows: Mermaid or DOT text, or SVG/PNG through Graphviz."""
+    from flows.graph import render
+    from flows.loader import load_flows
+    from flows.problems import FlowsError
+
+    try:
+        data = render(load_flows(args.file or settings.flows_path).spec, args.flow, args.format)
+    except (FlowsError, KeyError, RuntimeError) as exc:
+        print(exc.args[0] if isinstance(exc, KeyError) else exc, file=sys.stderr)
+        return 1
+    if args.output:
+        Path(args.output).write_bytes(data)
+    elif args.format in ("svg", "png") and sys.stdout.isatty():
+        print("refusing to print an image to the terminal; use -o FILE", file=sys.stderr)
+        return 1
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def cmd_test(args: argparse.Namespace, settings: Settings) -> int:
+    """Run conversation tests (tests/conversations/*.yaml) against the flows, on embedded everything."""
+    from tooling.conversations import discover, run_paths
+
+    outcomes, report = asyncio.run(run_paths(discover(args.path), settings.flows_path,
+                                             with_coverage=args.coverage, out=sys.stdout))
+    for outcome in outcomes:
+        if outcome.failure:
+            print("\n" + outcome.failure.format())
+    failed = sum(not o.ok for o in outcomes)
+    print(f"\n{len(outcomes) - failed} passed, {failed} failed")
+    if report is not None:
+        states, edges = report
+        print(f"\ncoverage: {len(states)} state(s) and {len(edges)} transition(s) no test visits")
+        print("".join(f"  state {s}\n" for s in states) + "".join(f"  edge  {e}\n" for e in edges), end="")
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python main.py", description=__doc__)
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default: LOG_LEVEL or INFO)")
@@ -183,6 +222,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["upgrade", "downgrade"])
     p.add_argument("revision", nargs="?")
     p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("graph", help="draw the flows as Mermaid, DOT, SVG or PNG")
+    p.add_argument("file", nargs="?", help="flows file (default: FLOWS_PATH or flows.yaml)")
+    p.add_argument("--flow", help="only this flow (others' states appear as stubs)")
+    p.add_argument("--format", default="mermaid", choices=["mermaid", "dot", "svg", "png"])
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.set_defaults(func=cmd_graph, quiet_logs=True)
+
+    p = sub.add_parser("test", help="run conversation tests (YAML transcripts)")
+    p.add_argument("path", nargs="?", default="tests/conversations", help="a file or a folder of *.yaml")
+    p.add_argument("--coverage", action="store_true", help="list states and transitions no test visits")
+    p.set_defaults(func=cmd_test, quiet_logs=True)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Staff tooling: conversation tests, exploration, hot reload."""

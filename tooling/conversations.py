@@ -1,0 +1,289 @@
+"""Conversation tests: YAML transcripts of what a user sends and what the bot must answer.
+
+```yaml
+tests:
+  - name: seeker books an inspection
+    as: seeker                      # unlinked | seeker | agent | inspector
+    clock: "2026-12-01T09:00:00+01:00"   # optional; steps may `advance: 6m`
+    steps:
+      - user: menu
+      - bot: {says: "What would you like to do?", rows: [Browse properties, ...], state: seeker.menu}
+      - user: {list: Browse properties}
+      - bot: {called: inspector.available_properties}
+```
+
+Each file gets its own world (fakeredis, SQLite file, sandbox Inspector, email outbox); its tests run in
+order on it, so a later test sees what an earlier one booked. Failures name the step's `file:line`.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from adapters.chat import format_message
+from engine.compiler import triggers
+from engine.turn import Turn
+from flows.source import Source, parse
+from flows.targets import STAY, resolve
+from tooling.harness import TestClock, UserSession, World, build_world, parse_duration, phone_for
+
+EXPECT_KEYS = {"says", "not_says", "matches", "buttons", "rows", "state", "called", "not_called", "silent"}
+
+
+@dataclass
+class Failure:
+    where: str
+    message: str
+    expected: str = ""
+    actual: str = ""
+
+    def format(self) -> str:
+        out = [f"{self.where}: {self.message}"]
+        if self.expected or self.actual:
+            out.append(side_by_side(self.expected, self.actual))
+        return "\n".join(out)
+
+
+@dataclass
+class TestOutcome:
+    __test__ = False
+    file: str
+    name: str
+    line: int
+    failure: Failure | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+@dataclass
+class ConversationFile:
+    path: str
+    source: Source
+    tests: list[dict[str, Any]] = field(default_factory=list)
+
+    def where(self, *path: str | int) -> str:
+        line, _ = self.source.locate(tuple(path))
+        return f"{self.path}:{line}"
+
+
+def load_file(path: str | Path) -> ConversationFile:
+    text = Path(path).read_text(encoding="utf-8")
+    source, problems = parse(text, str(path))
+    if source is None or problems:
+        raise ValueError("\n".join(p.format() for p in problems))
+    data = source.data or {}
+    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
+        raise ValueError(f"{path}: expected a top-level `tests:` list")
+    return ConversationFile(str(path), source, data["tests"])
+
+
+def discover(target: str | Path) -> list[Path]:
+    target = Path(target)
+    return sorted(target.glob("*.yaml")) if target.is_dir() else [target]
+
+
+async def run_file(conv: ConversationFile, flows_path: str | Path, world: World | None = None) -> list[TestOutcome]:
+    """Run every test of a file in order on one world (a fresh one unless given)."""
+    own = world is None
+    tmp = tempfile.TemporaryDirectory(prefix="convtest-") if own else None
+    clock = TestClock()
+    if world is None:
+        clock.reset(conv.source.data.get("clock"))
+        world = build_world(flows_path, tmp.name, clock)  # type: ignore[union-attr]
+    try:
+        return [await run_test(conv, i, world) for i in range(len(conv.tests))]
+    finally:
+        if own:
+            await world.aclose()
+            tmp.cleanup()  # type: ignore[union-attr]
+
+
+async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutcome:
+    test = conv.tests[index]
+    name = str(test.get("name") or f"test {index + 1}")
+    outcome = TestOutcome(conv.path, name, conv.source.locate(("tests", index))[0])
+    world.clock.reset(test.get("clock") or conv.source.data.get("clock"))
+    user = UserSession(world, str(test.get("phone") or phone_for(conv.path, name)))
+    try:
+        await user.start(str(test.get("as", "unlinked")))
+        turn: Turn | None = None
+        sent = ""
+        for s, step in enumerate(test.get("steps") or []):
+            path = ("tests", index, "steps", s)
+            if not isinstance(step, dict) or len(step) != 1:
+                raise StepError(conv.where(*path), "a step is one of `user:`, `bot:` or `advance:`")
+            (kind, value), = step.items()
+            if kind == "user":
+                sent = _describe_input(value)
+                turn = await user.send(user.event(value))
+            elif kind == "advance":
+                world.clock.advance(parse_duration(value))
+            elif kind == "bot":
+                if turn is None:
+                    raise StepError(conv.where(*path), "`bot:` before any `user:` step")
+                problem = check_turn(value, turn)
+                if problem:
+                    raise StepError(conv.where(*path), f"after you> {sent}: {problem}",
+                                    yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=60),
+                                    format_turn(turn))
+            else:
+                raise StepError(conv.where(*path), f"unknown step `{kind}` (expected user, bot or advance)")
+    except StepError as exc:
+        outcome.failure = exc.failure
+    except Exception as exc:  # a broken test file or an engine crash: report it, keep going
+        outcome.failure = Failure(f"{conv.path}:{outcome.line}", f"{name}: {type(exc).__name__}: {exc}")
+    return outcome
+
+
+class StepError(Exception):
+    def __init__(self, where: str, message: str, expected: str = "", actual: str = "") -> None:
+        super().__init__(message)
+        self.failure = Failure(where, message, expected, actual)
+
+
+def check_turn(expect: Any, turn: Turn) -> str | None:
+    """What is wrong with `turn` given a `bot:` expectation; None when it matches."""
+    if isinstance(expect, str):
+        expect = {"says": expect}
+    if not isinstance(expect, dict):
+        return "`bot:` needs a mapping of expectations"
+    unknown = set(expect) - EXPECT_KEYS
+    if unknown:
+        return f"unknown expectation(s) {', '.join(sorted(unknown))} (expected: {', '.join(sorted(EXPECT_KEYS))})"
+    texts = [m.text for m in turn.messages]
+    for wanted in _listed(expect.get("says")):
+        if not any(str(wanted) in t for t in texts):
+            return f"no message says {wanted!r}"
+    for unwanted in _listed(expect.get("not_says")):
+        if any(str(unwanted) in t for t in texts):
+            return f"a message says {unwanted!r}"
+    for pattern in _listed(expect.get("matches")):
+        if not any(re.search(str(pattern), t) for t in texts):
+            return f"no message matches /{pattern}/"
+    if expect.get("silent") and turn.messages:
+        return "expected no reply"
+    for key, kind in (("buttons", "buttons"), ("rows", "list")):
+        if key in expect:
+            offered = [c.title for m in turn.messages if m.kind == kind for c in m.choices()]
+            problem = _compare_titles(key, expect[key], offered)
+            if problem:
+                return problem
+    if "state" in expect and f"{turn.flow}.{turn.state}" != expect["state"]:
+        return f"ended in {turn.flow}.{turn.state}, expected {expect['state']}"
+    for wanted in _listed(expect.get("called")):
+        name, args = (wanted, {}) if isinstance(wanted, str) else (wanted.get("name"), wanted.get("with") or {})
+        if not any(c.name == name and all(c.args.get(k) == v for k, v in args.items()) for c in turn.calls):
+            return f"{name} was not called" + (f" with {args}" if args else "")
+    for name in _listed(expect.get("not_called")):
+        if any(c.name == name for c in turn.calls):
+            return f"{name} was called"
+    return None
+
+
+def _compare_titles(key: str, wanted: Any, offered: list[str]) -> str | None:
+    if isinstance(wanted, dict):  # {include: [...]}: a subset, in any order
+        missing = [t for t in wanted.get("include", []) if t not in offered]
+        return f"{key} {offered} lack {missing}" if missing else None
+    if list(wanted) != offered:
+        return f"{key} are {offered}, expected {list(wanted)}"
+    return None
+
+
+def _listed(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _describe_input(value: Any) -> str:
+    if isinstance(value, dict):
+        (k, v), = value.items()
+        return f"[{k}: {v}]"
+    return str(value)
+
+
+def format_turn(turn: Turn) -> str:
+    lines = [format_message(m) for m in turn.messages] or ["(no reply)"]
+    lines.append(f"state: {turn.flow}.{turn.state}")
+    for call in turn.calls:
+        lines.append(f"called: {call.name} {call.args}" + ("" if call.ok else f" -> failed ({call.error})"))
+    lines += [f"notice: {n}" for n in turn.notices]
+    return "\n".join(lines)
+
+
+def side_by_side(left: str, right: str, width: int = 48) -> str:
+    a, b = left.rstrip("\n").split("\n"), right.rstrip("\n").split("\n")
+    rows = [f"  {'EXPECTED':<{width}} | ACTUAL", f"  {'-' * width}-+-{'-' * width}"]
+    for i in range(max(len(a), len(b))):
+        x = a[i] if i < len(a) else ""
+        y = b[i] if i < len(b) else ""
+        rows.append(f"  {x[:width]:<{width}} | {y}")
+    return "\n".join(rows)
+
+
+# -- coverage ---------------------------------------------------------------------------------------------
+
+def coverage(spec: Any, visits: set[tuple[str, str, str]], states: set[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """(states never visited, transitions never taken), each as `flow.state` / `flow.state --trigger--> target`."""
+    seen_states = set(states)
+    for flow, state, _ in visits:
+        seen_states.add((flow, state))
+    compiled_targets = set()
+    for flow_name, flow in spec.flows.items():
+        for state_name, state in flow.states.items():
+            for trigger, target in triggers(state):
+                if (flow_name, state_name, trigger) in visits and target and target != STAY:
+                    found = resolve(target, flow_name, spec)
+                    if found:
+                        compiled_targets.add((found.flow, found.state))
+    seen_states |= compiled_targets
+    missed_states, missed_edges = [], []
+    for flow_name, flow in spec.flows.items():
+        for state_name, state in flow.states.items():
+            if (flow_name, state_name) not in seen_states:
+                missed_states.append(f"{flow_name}.{state_name}")
+            for trigger, target in triggers(state):
+                if not target or target == STAY or (flow_name, state_name, trigger) in visits:
+                    continue
+                missed_edges.append(f"{flow_name}.{state_name} --{trigger}--> {target}")
+    return missed_states, missed_edges
+
+
+async def run_paths(paths: list[Path], flows_path: str | Path, *, with_coverage: bool = False,
+                    out: Any = None) -> tuple[list[TestOutcome], tuple[list[str], list[str]] | None]:
+    """Run every file; print one line per test to `out`; return outcomes (and coverage when asked)."""
+    outcomes: list[TestOutcome] = []
+    visits: set[tuple[str, str, str]] = set()
+    states: set[tuple[str, str]] = set()
+    spec = None
+    for path in paths:
+        try:
+            conv = load_file(path)
+        except ValueError as exc:
+            outcomes.append(TestOutcome(str(path), "(file)", 0, Failure(str(path), str(exc))))
+            continue
+        with tempfile.TemporaryDirectory(prefix="convtest-") as tmp:
+            clock = TestClock()
+            clock.reset(conv.source.data.get("clock"))
+            world = build_world(flows_path, tmp, clock)
+            spec = world.runtime.engine.flows.spec
+            try:
+                results = await run_file(conv, flows_path, world)
+            finally:
+                await world.aclose()
+            visits |= world.visits
+            states |= world.states
+        for result in results:
+            outcomes.append(result)
+            if out is not None:
+                print(f"{'PASS' if result.ok else 'FAIL'} {result.file}:{result.line} {result.name}", file=out)
+    report = coverage(spec, visits, states) if with_coverage and spec is not None else None
+    return outcomes, report

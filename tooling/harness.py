@@ -1,0 +1,192 @@
+"""An in-process world for staff tooling: the real runtime on a fresh fakeredis, a fresh SQLite file, the
+embedded sandbox Inspector, an advanceable clock and a captured email outbox.
+
+Conversation tests and the explorer both drive users through `UserSession`, which turns a step's input
+(typed text, a tapped button or row, the code from the last email) into the event WhatsApp would send.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import fakeredis
+
+from adapters.chat import link_demo_user
+from adapters.inspector.sandbox_store import SandboxStore
+from adapters.runtime import Runtime, build_runtime
+from adapters.settings import Settings
+from engine.compiler import CompiledFlows
+from engine.events import InboundEvent
+from engine.matching import normalize
+from engine.messages import OutboundMessage
+from engine.turn import Turn
+
+ROLES = ("unlinked", "seeker", "agent", "inspector")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90s`, `6m`, `2h`, `1d` -> a timedelta."""
+    found = _DURATION.match(str(text))
+    if not found:
+        raise ValueError(f"cannot read the duration {text!r} (expected e.g. 30s, 6m, 2h, 1d)")
+    amount, unit = float(found.group(1)), found.group(2)
+    return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+
+
+class TestClock:
+    """Real time (or a fixed instant) plus an offset that steps can advance."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, fixed: datetime | None = None) -> None:
+        self.fixed = fixed
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return (self.fixed or datetime.now(UTC)) + self.offset
+
+    def reset(self, fixed: datetime | str | None = None) -> None:
+        self.fixed = datetime.fromisoformat(fixed) if isinstance(fixed, str) else fixed
+        self.offset = timedelta()
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+@dataclass
+class Outbox:
+    """An EmailSender that keeps every email instead of sending it."""
+
+    sent: list[dict[str, str]] = field(default_factory=list)
+
+    async def send(self, *, to: str, subject: str, text: str) -> None:
+        self.sent.append({"to": to, "subject": subject, "text": text})
+
+    def last_code(self) -> str | None:
+        for mail in reversed(self.sent):
+            found = re.search(r"\b(\d{6})\b", mail["text"])
+            if found:
+                return found.group(1)
+        return None
+
+
+class TracingFlows(CompiledFlows):
+    """CompiledFlows that remember every edge fired, for `test --coverage`."""
+
+    def __init__(self, loaded: Any, visits: set[tuple[str, str, str]]) -> None:
+        super().__init__(loaded)
+        self.visits = visits
+
+    def fire(self, flow: str, state: str, trigger: str) -> Any:
+        found = super().fire(flow, state, trigger)
+        if found is not None:
+            self.visits.add((flow, state, trigger))
+        return found
+
+
+@dataclass
+class World:
+    runtime: Runtime
+    clock: TestClock
+    outbox: Outbox
+    visits: set[tuple[str, str, str]]
+    states: set[tuple[str, str]]
+
+    async def aclose(self) -> None:
+        await self.runtime.aclose()
+
+
+def build_world(flows_path: str | Path, workdir: str | Path, clock: TestClock | None = None,
+                registry_wrapper: Any = None) -> World:
+    """A runtime on embedded everything; `registry_wrapper(registry)` may wrap the actions (explore)."""
+    clock = clock or TestClock()
+    outbox = Outbox()
+    settings = Settings(flows_path=Path(flows_path), database_url=f"sqlite:///{Path(workdir) / 'accounts.db'}")
+    runtime = build_runtime(settings, clock=clock, email=outbox, redis=fakeredis.FakeAsyncRedis(
+        server=fakeredis.FakeServer()))
+    app = getattr(runtime.inspector, "sandbox_app", None)
+    if app is not None:  # the sandbox on the same clock, so "tomorrow" means the same day everywhere
+        app.state.store = SandboxStore.load(None, clock)
+    visits: set[tuple[str, str, str]] = set()
+    runtime.engine.replace_flows(TracingFlows(runtime.engine.flows.loaded, visits))
+    if registry_wrapper is not None:
+        runtime.engine.actions = registry_wrapper(runtime.engine.actions)
+    return World(runtime, clock, outbox, visits, set())
+
+
+def phone_for(*parts: str) -> str:
+    return f"+2347{zlib.crc32(':'.join(parts).encode()) % 10**9:09d}"
+
+
+class UserSession:
+    """One pretend WhatsApp user: sends inputs, remembers the choices last offered."""
+
+    def __init__(self, world: World, phone: str) -> None:
+        self.world = world
+        self.phone = phone
+        self.last: OutboundMessage | None = None
+
+    async def start(self, role: str) -> None:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+        if role != "unlinked":
+            await link_demo_user(self.world.runtime, self.phone, role)
+
+    def event(self, given: Any) -> InboundEvent:
+        """The event for a step's `user:` value."""
+        if isinstance(given, str | int | float):
+            return InboundEvent(phone=self.phone, text=str(given))
+        if not isinstance(given, dict) or len(given) != 1:
+            raise ValueError("`user:` is text or one of {button: ...}, {list: ...}, {text: ...}, "
+                             "{code_from_email: true}, {wrong_code: true}, {other: image}")
+        (key, value), = given.items()
+        if key in ("button", "list", "tap"):
+            return self.tap(str(value), key)
+        if key == "text":
+            return InboundEvent(phone=self.phone, text=str(value))
+        if key == "code_from_email":
+            code = self.world.outbox.last_code()
+            if code is None:
+                raise ValueError("no email with a 6-digit code was sent yet")
+            return InboundEvent(phone=self.phone, text=code)
+        if key == "wrong_code":
+            code = self.world.outbox.last_code() or "000000"
+            return InboundEvent(phone=self.phone, text=f"{(int(code) + 1) % 10**6:06d}")
+        if key == "other":
+            return InboundEvent(phone=self.phone, kind="other", message_type=str(value))
+        raise ValueError(f"unknown user input `{key}`")
+
+    def tap(self, wanted: str, kind: str = "tap") -> InboundEvent:
+        """Tap a choice of the last interactive message by title or id; an unknown one is a stale tap."""
+        choices = self.last.choices() if self.last else []
+        typed = normalize(wanted)
+        picked = next((c for c in choices if c.id == wanted), None) or next(
+            (c for c in choices if normalize(c.title) == typed), None)
+        tap_kind = kind if kind in ("button", "list") else ("list" if self.last and self.last.kind == "list"
+                                                            else "button")
+        if picked is None:
+            return InboundEvent(phone=self.phone, kind=tap_kind, text=wanted, reply_id=wanted,
+                                message_type="interactive")
+        return InboundEvent(phone=self.phone, kind=tap_kind, text=picked.title, reply_id=picked.id,
+                            message_type="interactive")
+
+    async def send(self, event: InboundEvent) -> Turn:
+        turn = await self.world.runtime.engine.handle(event)
+        taps = [m for m in turn.messages if m.kind in ("buttons", "list")]
+        if taps:
+            self.last = taps[-1]
+        self.world.states.add((turn.flow, turn.state))
+        return turn
+
+    def random_tap(self, rnd: random.Random) -> InboundEvent | None:
+        choices = self.last.choices() if self.last else []
+        if not choices:
+            return None
+        return self.tap(rnd.choice(choices).id)
