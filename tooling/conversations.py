@@ -122,8 +122,12 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                 raise StepError(conv.where(*path), "a step is one of `user:`, `bot:` or `advance:`")
             (kind, value), = step.items()
             if kind == "user":
+                try:
+                    event = user.event(value)
+                except ValueError as exc:
+                    raise StepError(conv.where(*path), str(exc)) from None
                 sent = _describe_input(value)
-                turn = await user.send(user.event(value))
+                turn = await user.send(event)
             elif kind == "advance":
                 world.clock.advance(parse_duration(value))
             elif kind == "bot":

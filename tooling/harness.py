@@ -11,7 +11,7 @@ import random
 import re
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +141,8 @@ class UserSession:
 
     def event(self, given: Any) -> InboundEvent:
         """The event for a step's `user:` value."""
+        if isinstance(given, date | datetime):  # YAML reads 2026-12-20 as a date; the user typed text
+            given = given.isoformat()
         if isinstance(given, str | int | float):
             return InboundEvent(phone=self.phone, text=str(given))
         if not isinstance(given, dict) or len(given) != 1:
@@ -148,7 +150,7 @@ class UserSession:
                              "{code_from_email: true}, {wrong_code: true}, {other: image}")
         (key, value), = given.items()
         if key in ("button", "list", "tap"):
-            return self.tap(str(value), key)
+            return self.tap(value if isinstance(value, int) else str(value), key)
         if key == "text":
             return InboundEvent(phone=self.phone, text=str(value))
         if key == "code_from_email":
@@ -163,9 +165,13 @@ class UserSession:
             return InboundEvent(phone=self.phone, kind="other", message_type=str(value))
         raise ValueError(f"unknown user input `{key}`")
 
-    def tap(self, wanted: str, kind: str = "tap") -> InboundEvent:
-        """Tap a choice of the last interactive message by title or id; an unknown one is a stale tap."""
+    def tap(self, wanted: str | int, kind: str = "tap") -> InboundEvent:
+        """Tap a choice of the last interactive message by title, id or position (1, 2, ...); an unknown one
+        is a stale tap (its id sent as is)."""
         choices = self.last.choices() if self.last else []
+        if isinstance(wanted, int) and 1 <= wanted <= len(choices):
+            wanted = choices[wanted - 1].id
+        wanted = str(wanted)
         typed = normalize(wanted)
         picked = next((c for c in choices if c.id == wanted), None) or next(
             (c for c in choices if normalize(c.title) == typed), None)
