@@ -186,6 +186,20 @@ def cmd_test(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the background jobs (reminders, digests, alerts, retried deliveries) from Redis."""
+    if not settings.redis_url:
+        print("`python main.py worker` needs REDIS_URL (e.g. REDIS_URL=redis://localhost:6379/0): it takes its "
+              "jobs from Redis, where the web process puts them. Without REDIS_URL, `python main.py serve` "
+              "runs the jobs in its own process.", file=sys.stderr)
+        return 2
+    from adapters.jobs.store import DEFAULT_NAMESPACE
+    from adapters.jobs.worker import run_worker
+
+    asyncio.run(run_worker(settings, burst=args.burst, namespace=args.namespace or DEFAULT_NAMESPACE))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python main.py", description=__doc__)
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default: LOG_LEVEL or INFO)")
@@ -217,6 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8100)
     p.set_defaults(func=cmd_sandbox)
+
+    p = sub.add_parser("worker", help="run background jobs from Redis (needs REDIS_URL)")
+    p.add_argument("--burst", action="store_true", help="stop once the queue is empty (tests, one-off runs)")
+    p.add_argument("--namespace", default=None, help="queue and key prefix (default: inspector:jobs)")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("db", help="database migrations")
     p.add_argument("action", choices=["upgrade", "downgrade"])
