@@ -30,6 +30,8 @@ from flows.templating import missing_names
 logger = logging.getLogger(__name__)
 
 MAX_STEPS = 25
+#: What `call_action` returns when an action failed with no `on_error`: stop here, render nothing more.
+HALT = "\0halt"
 
 
 class Engine:
@@ -347,6 +349,8 @@ class Step:
         self.apply_set(state.set)
         if state.call:
             outcome = await self.call_action(state)
+            if outcome == HALT:  # failed with no `on_error`: the user is back at their last prompt
+                return None
             if outcome is not None:
                 return outcome
         for index, branch in enumerate(state.branch):
@@ -399,13 +403,15 @@ class Step:
             return "error"
         # No route for the failure: say why and keep the user where they were (their last prompt).
         self.say_text(error.get("message") or self.flows.spec.messages.get("action_failed", ""))
-        if self.origin is not None and self.flows.state(self.origin.flow, self.origin.state) is not None:
-            conv.flow, conv.state = self.origin.flow, self.origin.state
+        origin = self.origin
+        if (origin is not None and self.flows.state(origin.flow, origin.state) is not None
+                and self.flows.spec.flows[origin.flow].role == conv.role):
+            conv.flow, conv.state = origin.flow, origin.state
             if conv.prompt:
                 self.turn.messages.append(OutboundMessage.from_dict({**conv.prompt, "to": conv.phone}))
         else:
             conv.offered, conv.prompt = [], None
-        return None
+        return HALT
 
     # -- helpers -------------------------------------------------------------------------------------
 

@@ -111,6 +111,7 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
     name = str(test.get("name") or f"test {index + 1}")
     outcome = TestOutcome(conv.path, name, conv.source.locate(("tests", index))[0])
     world.clock.reset(test.get("clock") or conv.source.data.get("clock"))
+    world.actions.failing = False
     user = UserSession(world, str(test.get("phone") or phone_for(conv.path, name)))
     try:
         await user.start(str(test.get("as", "unlinked")))
@@ -119,7 +120,7 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
         for s, step in enumerate(test.get("steps") or []):
             path = ("tests", index, "steps", s)
             if not isinstance(step, dict) or len(step) != 1:
-                raise StepError(conv.where(*path), "a step is one of `user:`, `bot:` or `advance:`")
+                raise StepError(conv.where(*path), "a step is one of `user:`, `bot:`, `advance:` or `fail_actions:`")
             (kind, value), = step.items()
             if kind == "user":
                 try:
@@ -128,6 +129,9 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                     raise StepError(conv.where(*path), str(exc)) from None
                 sent = _describe_input(value)
                 turn = await user.send(event)
+                world.actions.failing = False
+            elif kind == "fail_actions":  # the next user turn's action calls fail, as if Inspector were down
+                world.actions.failing = bool(value)
             elif kind == "advance":
                 world.clock.advance(parse_duration(value))
             elif kind == "bot":
@@ -139,7 +143,7 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                                     yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=60),
                                     format_turn(turn))
             else:
-                raise StepError(conv.where(*path), f"unknown step `{kind}` (expected user, bot or advance)")
+                raise StepError(conv.where(*path), f"unknown step `{kind}` (expected user, bot, advance or fail_actions)")
     except StepError as exc:
         outcome.failure = exc.failure
     except Exception as exc:  # a broken test file or an engine crash: report it, keep going

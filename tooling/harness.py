@@ -7,7 +7,6 @@ Conversation tests and the explorer both drive users through `UserSession`, whic
 
 from __future__ import annotations
 
-import random
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from engine.events import InboundEvent
 from engine.matching import normalize
 from engine.messages import OutboundMessage
 from engine.turn import Turn
+from tooling.flaky import FlakyActions
 
 ROLES = ("unlinked", "seeker", "agent", "inspector")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
@@ -98,14 +98,14 @@ class World:
     outbox: Outbox
     visits: set[tuple[str, str, str]]
     states: set[tuple[str, str]]
+    actions: FlakyActions
 
     async def aclose(self) -> None:
         await self.runtime.aclose()
 
 
-def build_world(flows_path: str | Path, workdir: str | Path, clock: TestClock | None = None,
-                registry_wrapper: Any = None) -> World:
-    """A runtime on embedded everything; `registry_wrapper(registry)` may wrap the actions (explore)."""
+def build_world(flows_path: str | Path, workdir: str | Path, clock: TestClock | None = None) -> World:
+    """A runtime on embedded everything; its actions can be made to fail (`world.actions.failing = True`)."""
     clock = clock or TestClock()
     outbox = Outbox()
     settings = Settings(flows_path=Path(flows_path), database_url=f"sqlite:///{Path(workdir) / 'accounts.db'}")
@@ -116,9 +116,9 @@ def build_world(flows_path: str | Path, workdir: str | Path, clock: TestClock | 
         app.state.store = SandboxStore.load(None, clock)
     visits: set[tuple[str, str, str]] = set()
     runtime.engine.replace_flows(TracingFlows(runtime.engine.flows.loaded, visits))
-    if registry_wrapper is not None:
-        runtime.engine.actions = registry_wrapper(runtime.engine.actions)
-    return World(runtime, clock, outbox, visits, set())
+    actions = FlakyActions(runtime.engine.actions)
+    runtime.engine.actions = actions  # type: ignore[assignment]
+    return World(runtime, clock, outbox, visits, set(), actions)
 
 
 def phone_for(*parts: str) -> str:
@@ -190,9 +190,3 @@ class UserSession:
             self.last = taps[-1]
         self.world.states.add((turn.flow, turn.state))
         return turn
-
-    def random_tap(self, rnd: random.Random) -> InboundEvent | None:
-        choices = self.last.choices() if self.last else []
-        if not choices:
-            return None
-        return self.tap(rnd.choice(choices).id)
