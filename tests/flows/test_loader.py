@@ -33,12 +33,12 @@ def line_of(text: str, needle: str, occurrence: int = 1) -> int:
 
 
 def test_shipped_flows_are_valid_with_the_real_actions():
-    from main import _signatures  # the same registry `python main.py check` uses
     import asyncio
 
     from adapters.redis import connect_redis
     from adapters.runtime import action_signatures, build_actions
     from adapters.settings import Settings
+    from main import _signatures  # the same registry `python main.py check` uses
 
     signatures = asyncio.run(_signatures(Settings(), connect_redis, build_actions, action_signatures))
     loaded = load_flows(SHIPPED, signatures)
