@@ -1,0 +1,109 @@
+"""The seeker flow schedules/cancels reminders; `main.py worker` and the in-process jobs run them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+from adapters.jobs.inprocess import start_inprocess_jobs
+from adapters.jobs.scheduler import queue_name_for
+from adapters.jobs.wiring import build_jobs_runtime
+from adapters.whatsapp.outbound import LogSender
+from engine.events import InboundEvent
+from tests.adapters.jobs.support import PHONES, REDIS_URL, ROOT, USERS, make_settings, now
+
+
+async def say(world, phone: str, text: str):
+    return await world.runtime.engine.handle(InboundEvent(phone=phone, text=text))
+
+
+async def book_through_the_flow(world):
+    phone = PHONES["usr_ada"]
+    user = await world.runtime.linking.link_demo_user(phone, USERS["usr_ada"])
+    await world.runtime.engine.start_as(phone, user)
+    for text in ("menu", "Browse properties", "1", "Book inspection", "1"):
+        await say(world, phone, text)
+    return await say(world, phone, "Yes, book it")
+
+
+async def test_booking_in_the_flow_schedules_the_reminder_and_cancelling_drops_it(world):
+    turn = await book_through_the_flow(world)
+    assert [(c.name, c.ok) for c in turn.calls] == [("inspector.book_inspection", True),
+                                                    ("jobs.schedule_reminder", True)]
+    assert turn.messages[0].text.startswith("✅ Booked!") and turn.state == "booked"
+    assert len(await world.queued()) == 1
+    phone = PHONES["usr_ada"]
+    for text in ("My inspections", "1", "Cancel inspection"):
+        await say(world, phone, text)
+    turn = await say(world, phone, "Yes, cancel it")
+    assert [c.name for c in turn.calls] == ["inspector.cancel_booking", "jobs.cancel_reminder", "inspector.my_bookings"]
+    assert turn.messages[0].text.startswith("🗑 Cancelled your inspection")
+    assert await world.queued() == []
+
+
+async def test_a_reminder_that_cannot_be_scheduled_does_not_lose_the_booking(world):
+    async def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    world.scheduler.schedule_reminder = down  # type: ignore[method-assign]  # the registered actions use it
+    turn = await book_through_the_flow(world)
+    assert [(c.name, c.ok) for c in turn.calls][-1] == ("jobs.schedule_reminder", False)
+    [message] = turn.messages
+    assert message.text.startswith("✅ Booked! Your inspection of") and "Reference: *INS-" in message.text
+    assert [b.title for b in message.buttons] == ["My inspections", "Main menu"]
+
+
+def test_main_py_worker_processes_a_job_enqueued_by_another_process(tmp_path, graph, namespace):
+    settings = make_settings(tmp_path, graph.url)
+    env = {**os.environ, "REDIS_URL": REDIS_URL, "FLOWS_PATH": str(settings.flows_path),
+           "DATABASE_URL": settings.database_url, "WHATSAPP_TOKEN": "t", "WHATSAPP_PHONE_ID": "1234567890",
+           "WHATSAPP_GRAPH_URL": graph.url, "LOG_LEVEL": "INFO"}
+    enqueue = (
+        "import asyncio, sys\n"
+        "from arq.connections import ArqRedis\n"
+        "async def main():\n"
+        f"    redis = ArqRedis.from_url({REDIS_URL!r})\n"
+        f"    await redis.enqueue_job('deliver_whatsapp', {{'to': {PHONES['usr_ada']!r}, 'text': 'from afar'}},\n"
+        f"                            _job_id={namespace + ':wa:1'!r}, _queue_name={queue_name_for(namespace)!r})\n"
+        "    await redis.aclose()\n"
+        "asyncio.run(main())\n"
+    )
+    subprocess.run([sys.executable, "-c", enqueue], cwd=ROOT, env=env, check=True, timeout=30)
+    done = subprocess.run([sys.executable, "main.py", "worker", "--burst", "--namespace", namespace], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=60)
+    try:
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert [(c.to, c.text) for c in graph.messages] == [(PHONES["usr_ada"], "from afar")]
+    finally:
+        import redis as sync_redis
+
+        client = sync_redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"*{namespace}*", count=500))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+async def test_without_redis_url_the_web_process_runs_the_jobs_itself(tmp_path, graph):
+    settings = make_settings(tmp_path, graph.url, whatsapp_token="")  # development: messages are logged
+    runtime = build_jobs_runtime(settings)  # no REDIS_URL: embedded fakeredis
+    sender = LogSender()
+    jobs = await start_inprocess_jobs(runtime, sender, poll_delay=0.05)
+    try:
+        await runtime.linking.link_demo_user(PHONES["usr_ada"], USERS["usr_ada"])
+        slot = await runtime.inspector.add_slot("prp_03", now() + timedelta(hours=24, seconds=1))
+        inspection = await runtime.inspector.book_inspection("prp_03", slot.id, "usr_ada")
+        await runtime.extras["jobs.scheduler"].schedule_reminder(inspection.id, inspection.starts_at)
+        for _ in range(60):
+            if sender.sent:
+                break
+            await asyncio.sleep(0.1)
+        [sent] = sender.sent
+        assert sent.to == PHONES["usr_ada"] and sent.kind == "template"
+        assert sent.template is not None and sent.template.name == "inspection_reminder"
+    finally:
+        await jobs.aclose()
+        await runtime.aclose()
