@@ -200,6 +200,24 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_explore(args: argparse.Namespace, settings: Settings) -> int:
+    """Random conversations checked against the invariants; a failure prints a saveable conversation test."""
+    from tooling.explore import Violation, explore
+
+    try:
+        figures = explore(settings.flows_path, flow=args.flow, examples=args.examples, seed=args.seed,
+                          failure_rate=args.failure_rate)
+    except Violation as exc:
+        print(f"\nexplore FAILED: {exc}")
+        return 1
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 1
+    print(f"explore: {figures['examples']} examples, {figures['turns']} turns, every invariant held "
+          f"({figures['seconds']} s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python main.py", description=__doc__)
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default: LOG_LEVEL or INFO)")
@@ -253,6 +271,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", default="tests/conversations", help="a file or a folder of *.yaml")
     p.add_argument("--coverage", action="store_true", help="list states and transitions no test visits")
     p.set_defaults(func=cmd_test, quiet_logs=True)
+
+    p = sub.add_parser("explore", help="random conversations checked against invariants (hypothesis)")
+    p.add_argument("--flow", help="only users of this flow's role (default: every role)")
+    p.add_argument("--examples", type=int, default=200, help="how many random conversations (default 200)")
+    p.add_argument("--seed", type=int, help="random seed (default: derandomized, the same every run)")
+    p.add_argument("--failure-rate", type=float, default=0.1, help="share of turns whose actions fail (0-1)")
+    p.set_defaults(func=cmd_explore, quiet_logs=True)
     return parser
 
 

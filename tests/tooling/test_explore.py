@@ -1,0 +1,55 @@
+"""The explorer's invariants on the shipped flows (bounded), and proof that it catches a broken file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tooling.conversations import load_file, run_file
+from tooling.explore import Violation, explore
+
+FLOWS = Path(__file__).resolve().parents[2] / "flows.yaml"
+
+
+def test_the_shipped_flows_hold_every_invariant() -> None:
+    figures = explore(FLOWS, examples=150, progress=None)
+    assert figures["examples"] == 150 and figures["turns"] > 150
+
+
+def test_one_flow_with_a_seed() -> None:
+    figures = explore(FLOWS, flow="agent", examples=40, seed=7, progress=None)
+    assert figures["examples"] == 40
+
+
+def test_a_template_with_an_undefined_value_fails_with_a_shrunk_saveable_transcript(tmp_path: Path) -> None:
+    text = FLOWS.read_text(encoding="utf-8")
+    broken = text.replace('text: "Hi {{ user.name }} 👋 What would you like to do?"',
+                          'text: "Hi {{ user.nickname }} 👋 What would you like to do?"')
+    assert broken != text
+    flows = tmp_path / "flows.yaml"
+    flows.write_text(broken, encoding="utf-8")
+    with pytest.raises(Violation) as caught:
+        explore(flows, flow="seeker", examples=100, seed=1, progress=None)
+    violation = caught.value
+    assert "template rendered empty values: nickname" in violation.message
+    lines = [line for line in violation.transcript.splitlines() if "user:" in line]
+    assert len(lines) == 1, violation.transcript  # shrunk to a single input
+    saved = tmp_path / "found.yaml"
+    saved.write_text(violation.transcript, encoding="utf-8")
+    [outcome] = asyncio.run(run_file(load_file(saved), flows))
+    assert outcome.ok  # the transcript replays as a conversation test (its `bot:` states hold)
+
+
+def test_a_loop_between_states_is_caught(tmp_path: Path) -> None:
+    text = FLOWS.read_text(encoding="utf-8")
+    broken = text.replace("      filtered:\n        set: {page: 0}\n        goto: browse",
+                          "      filtered:\n        set: {page: 0}\n        goto: refilter\n\n"
+                          "      refilter:\n        goto: filtered")
+    assert broken != text
+    flows = tmp_path / "flows.yaml"
+    flows.write_text(broken, encoding="utf-8")
+    with pytest.raises(Violation) as caught:
+        explore(flows, flow="seeker", examples=200, seed=3, progress=None)
+    assert "internal_error" in caught.value.message
