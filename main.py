@@ -218,6 +218,41 @@ def cmd_explore(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
+    """Compare two flows files; with Redis, count live conversations in the states the new file removes."""
+    from flows.diff import diff_specs, live_in_states
+    from flows.loader import load_flows
+    from flows.problems import FlowsError
+
+    try:
+        old, new = load_flows(args.old).spec, load_flows(args.new).spec
+    except FlowsError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    diff = diff_specs(old, new)
+    print(diff.format())
+    url = args.redis or settings.redis_url
+    if url and diff.states_removed:
+        from redis.asyncio import Redis
+
+        async def count() -> tuple[int, dict[str, int]]:
+            redis = Redis.from_url(url)
+            try:
+                return await live_in_states(redis, diff.states_removed)
+            finally:
+                await redis.aclose()
+
+        total, counts = asyncio.run(count())
+        stranded = sum(counts.values())
+        print(f"\nlive conversations: {stranded} of {total} sit in removed states (they restart their flow "
+              "with `messages.state_reset`)")
+        for where, n in sorted(counts.items()):
+            print(f"  {where}: {n}")
+    elif diff.states_removed:
+        print("\n(set REDIS_URL or --redis to count live conversations in the removed states)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python main.py", description=__doc__)
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default: LOG_LEVEL or INFO)")
@@ -278,6 +313,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (default: derandomized, the same every run)")
     p.add_argument("--failure-rate", type=float, default=0.1, help="share of turns whose actions fail (0-1)")
     p.set_defaults(func=cmd_explore, quiet_logs=True)
+
+    p = sub.add_parser("diff", help="what changes between two flows files (and who is affected)")
+    p.add_argument("old")
+    p.add_argument("new")
+    p.add_argument("--redis", help="Redis URL to count live conversations (default: REDIS_URL)")
+    p.set_defaults(func=cmd_diff, quiet_logs=True)
     return parser
 
 

@@ -1,0 +1,61 @@
+"""flows diff: added/removed/retargeted states and transitions, changed texts, live conversations affected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fakeredis
+
+from engine.conversation import Conversation
+from engine.store import ConversationStore
+from flows.diff import diff_specs, live_in_states
+from flows.loader import check_text
+
+FLOWS = (Path(__file__).resolve().parents[2] / "flows.yaml").read_text(encoding="utf-8")
+
+
+def spec_of(text: str):  # type: ignore[no-untyped-def]
+    spec, report = check_text(text)
+    assert spec is not None and not report.errors, [p.format() for p in report.errors]
+    return spec
+
+
+def edited() -> str:
+    text = FLOWS.replace("      no_saved:\n        say:\n          text: \"You have no saved",
+                         "      no_saved:\n        say:\n          text: \"Nothing saved")
+    text = text.replace("- {id: cancel, title: \"Cancel\", goto: menu}",
+                        "- {id: cancel, title: \"Cancel\", goto: property_detail}")
+    start, end = text.index("      no_bookings:"), text.index("      booking_detail:")
+    text = text[:start] + text[end:]
+    text = text.replace("on_empty: no_bookings", "on_empty: no_properties")
+    return text.replace("      filtered:\n        set: {page: 0}\n        goto: browse\n",
+                        "      filtered:\n        set: {page: 0}\n        goto: again\n\n      again:\n        goto: browse\n")
+
+
+def test_the_same_file_has_no_changes() -> None:
+    diff = diff_specs(spec_of(FLOWS), spec_of(FLOWS))
+    assert diff.empty and diff.format() == "no changes to states, transitions or texts"
+
+
+def test_every_kind_of_change_is_listed() -> None:
+    diff = diff_specs(spec_of(FLOWS), spec_of(edited()))
+    assert diff.states_added == ["seeker.again"]
+    assert diff.states_removed == ["seeker.no_bookings"]
+    assert "seeker.again --next--> browse" in diff.transitions_added
+    assert "seeker.no_bookings --choice:browse--> browse" in diff.transitions_removed
+    assert "seeker.confirm_booking --choice:cancel--> menu (now property_detail)" in diff.transitions_retargeted
+    assert "seeker.bookings --empty--> no_bookings (now no_properties)" in diff.transitions_retargeted
+    assert [where for where, _, _ in diff.texts_changed] == ["seeker.no_saved.say"]
+    text = diff.format()
+    assert "states removed (1):\n  - seeker.no_bookings" in text and "+ Nothing saved" in text
+
+
+async def test_live_conversations_in_removed_states_are_counted() -> None:
+    redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
+    store = ConversationStore(redis)
+    for i, (flow, state) in enumerate([("seeker", "no_bookings"), ("seeker", "no_bookings"), ("seeker", "menu"),
+                                       ("agent", "menu")]):
+        await store.save(Conversation(phone=f"+234800000000{i}", flow=flow, state=state))
+    async with store.lock("+2348000000000"):  # a lock key must not be read as a conversation
+        total, counts = await live_in_states(redis, ["seeker.no_bookings", "seeker.gone"])
+    assert total == 4 and counts == {"seeker.no_bookings": 2}
