@@ -143,7 +143,8 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                                     yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=60),
                                     format_turn(turn))
             else:
-                raise StepError(conv.where(*path), f"unknown step `{kind}` (expected user, bot, advance or fail_actions)")
+                raise StepError(conv.where(*path),
+                                f"unknown step `{kind}` (expected user, bot, advance or fail_actions)")
     except StepError as exc:
         outcome.failure = exc.failure
     except Exception as exc:  # a broken test file or an engine crash: report it, keep going
