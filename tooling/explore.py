@@ -78,7 +78,7 @@ class Explorer:
                       suppress_health_check=list(HealthCheck), print_blob=False)
             @given(role=st.sampled_from(roles), steps=walk)
             def property_holds(role: str, steps: list[tuple[tuple[str, Any], int]]) -> None:
-                loop.run_until_complete(self.example(world, role, [(s, d < dice) for s, d in steps]))
+                loop.run_until_complete(self.example(world, role, [(s, d >= 10 - dice) for s, d in steps]))
 
             test = seed(self.seed)(property_holds) if self.seed is not None else property_holds
             try:
