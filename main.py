@@ -52,6 +52,7 @@ async def _signatures(settings, connect_redis, build_actions, action_signatures)
     from adapters.accounts.database import AccountsDatabase
     from adapters.email.console import ConsoleEmailSender
     from adapters.inspector.wiring import build_inspector_client
+    from adapters.jobs.connections import build_scheduler
 
     quiet = Settings(**{**settings.__dict__, "redis_url": ""})
     logging.getLogger("adapters.redis").setLevel(logging.ERROR)
@@ -59,7 +60,8 @@ async def _signatures(settings, connect_redis, build_actions, action_signatures)
     inspector = build_inspector_client(quiet)
     database = AccountsDatabase.from_url("sqlite://")
     registry, _ = build_actions(quiet, redis=redis, inspector=inspector, database=database,
-                                email=ConsoleEmailSender(), clock=lambda: datetime.now(UTC))
+                                email=ConsoleEmailSender(), clock=lambda: datetime.now(UTC),
+                                scheduler=build_scheduler(quiet, redis))
     await inspector.aclose()
     return action_signatures(registry)
 
@@ -101,8 +103,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the webhook app with uvicorn; the runtime is built first so a broken flows.yaml stops here."""
     import uvicorn
 
+    from adapters.jobs.delivery import whatsapp_retry_hook
+    from adapters.jobs.inprocess import start_inprocess_jobs
     from adapters.runtime import build_runtime
     from adapters.web import create_app
+    from adapters.whatsapp.outbound import build_sender
     from flows.problems import FlowsError
 
     async def main() -> int:
@@ -116,12 +121,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             logging.getLogger("serve").warning(
                 "WHATSAPP_TOKEN/WHATSAPP_PHONE_ID not set: development mode, replies are logged, not sent. "
                 "Use `python main.py chat` to talk to the bot locally.")
-        app = create_app(runtime)
+        scheduler = runtime.extras["jobs.scheduler"]
+        sender = build_sender(settings, retry=whatsapp_retry_hook(scheduler))
+        jobs = None
+        if not settings.redis_url:  # no separate worker in embedded mode: run the jobs here
+            jobs = await start_inprocess_jobs(runtime, sender)
+        app = create_app(runtime, sender=sender)
         config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level.lower(),
                                 proxy_headers=True, server_header=False)
         try:
             await uvicorn.Server(config).serve()
         finally:
+            if jobs is not None:
+                await jobs.aclose()
+            await sender.aclose()
             await runtime.aclose()
         return 0
 

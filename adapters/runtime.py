@@ -16,9 +16,15 @@ from adapters.accounts.database import AccountsDatabase, upgrade_database
 from adapters.accounts.linking import LinkingService
 from adapters.email.factory import build_email_sender
 from adapters.email.sender import EmailSender
+from adapters.email.smtp import SmtpConfig, SmtpEmailSender
 from adapters.inspector.actions import register_inspector_actions
 from adapters.inspector.client import InspectorClient
 from adapters.inspector.wiring import build_inspector_client
+from adapters.jobs.actions import register_job_actions
+from adapters.jobs.connections import build_scheduler
+from adapters.jobs.delivery import email_deliver
+from adapters.jobs.scheduler import JobScheduler
+from adapters.jobs.store import DEFAULT_NAMESPACE
 from adapters.redis import connect_redis
 from adapters.settings import Settings
 from engine.actions import ActionRegistry
@@ -64,9 +70,12 @@ def build_actions(
     database: AccountsDatabase,
     email: EmailSender,
     clock: Callable[[], datetime],
+    scheduler: JobScheduler,
 ) -> tuple[ActionRegistry, LinkingService]:
+    """Every action flows.yaml may call: `inspector.*`, `accounts.*` and `jobs.*`."""
     registry = ActionRegistry()
     register_inspector_actions(registry, inspector, timezone=settings.timezone)
+    register_job_actions(registry, scheduler)
 
     async def lookup_user_by_email(email: str) -> dict[str, Any] | None:
         user = await inspector.get_user_by_email(email)
@@ -92,6 +101,7 @@ def build_runtime(
     email: EmailSender | None = None,
     redis: Any = None,
     migrate: bool | None = None,
+    jobs_namespace: str = DEFAULT_NAMESPACE,
 ) -> Runtime:
     """Build everything; raises FlowsError when flows.yaml is invalid (nothing half-started)."""
     embedded = False
@@ -103,12 +113,17 @@ def build_runtime(
         upgrade_database(settings.database_url)
     database = AccountsDatabase.from_url(settings.database_url)
     inspector = build_inspector_client(settings)
+    scheduler = build_scheduler(settings, redis, namespace=jobs_namespace, clock=clock)
+    if email is None and settings.smtp_configured and settings.redis_url:
+        # With a worker on Redis, the OTP email goes out as a job: retried with backoff, dead-lettered last.
+        email = SmtpEmailSender(SmtpConfig.from_settings(settings), deliver=email_deliver(scheduler), attempts=1)
     email = email or build_email_sender(settings)
     registry, linking = build_actions(settings, redis=redis, inspector=inspector, database=database, email=email,
-                                      clock=clock)
+                                      clock=clock, scheduler=scheduler)
     loaded = load_checked_flows(settings, registry)
     store = ConversationStore(redis, ttl=settings.conversation_ttl)
     engine = Engine(CompiledFlows(loaded), registry, store, clock=clock)
     logger.info("flows %s loaded (%s): %s", settings.flows_path, loaded.hash, loaded.report.summary(loaded.path))
     return Runtime(settings=settings, redis=redis, embedded_redis=embedded, actions=registry, engine=engine,
-                   inspector=inspector, linking=linking, database=database, email=email)
+                   inspector=inspector, linking=linking, database=database, email=email,
+                   extras={"jobs.scheduler": scheduler})

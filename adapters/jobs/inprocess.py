@@ -15,9 +15,10 @@ from typing import Any
 import arq.worker
 from arq.worker import Worker
 
+from adapters.jobs.connections import arq_redis, build_scheduler
 from adapters.jobs.context import JobContext
 from adapters.jobs.store import DEFAULT_NAMESPACE
-from adapters.jobs.wiring import arq_redis, build_job_context, build_scheduler
+from adapters.jobs.wiring import build_job_context
 from adapters.runtime import Runtime
 from adapters.whatsapp.outbound import Sender
 
@@ -47,7 +48,8 @@ class InProcessJobs:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._task
-        with contextlib.suppress(Exception):
+        # close() awaits the job tasks handle_sig cancelled; their CancelledError is expected here.
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await self.worker.close()
         with contextlib.suppress(Exception):
             await self.jobs.scheduler.queue.aclose()

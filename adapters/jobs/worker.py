@@ -59,11 +59,12 @@ async def startup(ctx: dict[str, Any]) -> None:
     """Build the runtime pieces from Settings, unless a JobContext was handed in (tests, in-process)."""
     if "jobs" in ctx:
         return
-    from adapters.jobs.wiring import build_job_context, build_jobs_runtime
+    from adapters.jobs.wiring import build_job_context
+    from adapters.runtime import build_runtime
 
     settings: Settings = ctx.get("settings") or Settings.from_env()
     namespace = ctx.get("namespace") or DEFAULT_NAMESPACE
-    runtime = build_jobs_runtime(settings, namespace=namespace)
+    runtime = build_runtime(settings, jobs_namespace=namespace)
     ctx["runtime"] = runtime
     ctx["jobs"] = build_job_context(runtime, namespace=namespace)
     log.info("jobs worker ready: queue %s, digest at %02d:00 %s, alerts every %dh, reminders %dh ahead",

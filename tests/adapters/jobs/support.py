@@ -16,11 +16,10 @@ from redis.asyncio import Redis
 from adapters.inspector.sandbox_store import SandboxStore
 from adapters.jobs.context import JobContext
 from adapters.jobs.delivery import whatsapp_retry_hook
-from adapters.jobs.flows_patch import patch_flows
 from adapters.jobs.scheduler import JobScheduler
-from adapters.jobs.wiring import build_job_context, build_jobs_runtime
+from adapters.jobs.wiring import build_job_context
 from adapters.jobs.worker import worker_options
-from adapters.runtime import Runtime
+from adapters.runtime import Runtime, build_runtime
 from adapters.settings import Settings
 from adapters.whatsapp.outbound import WhatsAppSender
 
@@ -40,8 +39,9 @@ PHONES = {user_id: f"+23481{index:08d}" for index, user_id in enumerate(USERS, s
 
 
 def patched_flows(tmp_path: Path) -> Path:
+    """The shipped flows (they schedule and cancel reminders), copied so a test may edit its own."""
     path = tmp_path / "flows.yaml"
-    path.write_text(patch_flows((ROOT / "flows.yaml").read_text(encoding="utf-8")), encoding="utf-8")
+    path.write_text((ROOT / "flows.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     return path
 
 
@@ -95,7 +95,7 @@ class World:
 async def build_world(tmp_path: Path, graph_url: str, namespace: str, **overrides: Any) -> World:
     settings = make_settings(tmp_path, graph_url, **overrides)
     redis = Redis.from_url(REDIS_URL)
-    runtime = build_jobs_runtime(settings, redis=redis, namespace=namespace)
+    runtime = build_runtime(settings, redis=redis, jobs_namespace=namespace)
     scheduler = runtime.extras["jobs.scheduler"]
     sender = WhatsAppSender(settings, retry=whatsapp_retry_hook(scheduler))
     jobs = build_job_context(runtime, sender=sender, scheduler=scheduler, namespace=namespace, retry_base=0.05)

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from adapters.jobs.inprocess import start_inprocess_jobs
 from adapters.jobs.scheduler import queue_name_for
-from adapters.jobs.wiring import build_jobs_runtime
+from adapters.runtime import build_runtime
 from adapters.whatsapp.outbound import LogSender
 from engine.events import InboundEvent
 from tests.adapters.jobs.support import PHONES, REDIS_URL, ROOT, USERS, make_settings, now
@@ -89,7 +89,7 @@ def test_main_py_worker_processes_a_job_enqueued_by_another_process(tmp_path, gr
 
 async def test_without_redis_url_the_web_process_runs_the_jobs_itself(tmp_path, graph):
     settings = make_settings(tmp_path, graph.url, whatsapp_token="")  # development: messages are logged
-    runtime = build_jobs_runtime(settings)  # no REDIS_URL: embedded fakeredis
+    runtime = build_runtime(settings)  # no REDIS_URL: embedded fakeredis
     sender = LogSender()
     jobs = await start_inprocess_jobs(runtime, sender, poll_delay=0.05)
     try:
