@@ -49,7 +49,12 @@ class OutboundMessage:
         return list(self.buttons) if self.kind == "buttons" else list(self.rows)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["buttons"] = [{"id": b.id, "title": b.title} for b in self.buttons]
+        data["rows"] = [{"id": r.id, "title": r.title, "description": r.description} for r in self.rows]
+        if self.template is not None:
+            data["template"] = asdict(self.template)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> OutboundMessage:
