@@ -9,7 +9,10 @@ import contextvars
 from datetime import date, datetime
 from typing import Any
 
+import re
+
 from jinja2 import Undefined
+from jinja2.ext import Extension
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 #: Names found undefined (or None) while rendering; the engine reports them per turn.
@@ -80,14 +83,29 @@ def when(value: Any, fmt: str = "%a %-d %b, %H:%M") -> str:
     return str(value)
 
 
+_BLOCK_ONLY_LINE = re.compile(r"^([ \t]*\{%[^%\n]*%\}[ \t]*)\n", re.MULTILINE)
+
+
+class BlockLines(Extension):
+    """Drop the newline after a line holding only a `{% ... %}` tag, and nowhere else.
+
+    Jinja's `trim_blocks` also eats the newline after an inline `{% endif %}` ending a line of text,
+    which glued staff's lines together ("Lekki, 12 Admiralty Way💰 ₦45,000,000").
+    """
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        return _BLOCK_ONLY_LINE.sub(r"\1", source)
+
+
 def create_environment() -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         undefined=RecordingUndefined,
         finalize=_finalize,
         autoescape=False,
-        trim_blocks=True,
+        trim_blocks=False,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        extensions=[BlockLines],
     )
     env.filters["money"] = money
     env.filters["when"] = when

@@ -17,9 +17,10 @@ from engine.store import ConflictError, ConversationStore, LockTimeout
 from flows.loader import load_flows
 from tests.engine.conftest import SAMPLE
 
+# A command works from every state, so every event increments `n` whatever the interleaving.
 COUNTER = SAMPLE.read_text().replace(
-    "      count:\n        say: \"How many?\"",
-    "      count:\n        set: {n: \"{{ (n or 0) + 1 }}\"}\n        say: \"How many?\"",
+    "commands:\n",
+    "commands:\n  tick:\n    keywords: [tick]\n    set: {n: \"{{ (n or 0) + 1 }}\"}\n",
 )
 
 
@@ -78,13 +79,12 @@ async def test_two_engines_one_user_lose_no_update(real_redis, tmp_path):
 
     async def press(engine: Engine, times: int) -> None:
         for _ in range(times):
-            # "Count" re-enters the count state from the menu, incrementing n; "menu" goes back.
-            await engine.handle(InboundEvent(phone=phone, text="menu"))
-            await engine.handle(InboundEvent(phone=phone, text="Count"))
+            await engine.handle(InboundEvent(phone=phone, text="tick"))
 
-    await asyncio.gather(press(engines[0], 20), press(engines[1], 20))
+    await asyncio.gather(press(engines[0], 20), press(engines[1], 20), press(engines[0], 10))
     raw = await clients[0].hget(f"{prefix}:{{{phone}}}", "data")
     saved = json.loads(raw)
-    assert saved["vars"]["n"] == 40
+    assert saved["vars"]["n"] == 50
+    assert int(await clients[0].hget(f"{prefix}:{{{phone}}}", "version")) == 51  # the first "hi" + 50 ticks
     for client in clients:
         await client.aclose()
