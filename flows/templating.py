@@ -6,10 +6,9 @@ Shared by the checker (parsing, finding variables) and the engine (rendering), s
 from __future__ import annotations
 
 import contextvars
+import re
 from datetime import date, datetime
 from typing import Any
-
-import re
 
 from jinja2 import Undefined
 from jinja2.ext import Extension
