@@ -103,12 +103,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the webhook app with uvicorn; the runtime is built first so a broken flows.yaml stops here."""
     import uvicorn
 
+    from adapters.admin import admin_routes
     from adapters.jobs.delivery import whatsapp_retry_hook
     from adapters.jobs.inprocess import start_inprocess_jobs
-    from adapters.runtime import build_runtime
+    from adapters.runtime import action_signatures, build_runtime
     from adapters.web import create_app
     from adapters.whatsapp.outbound import build_sender
     from flows.problems import FlowsError
+    from tooling.reload import FlowsReloader
 
     async def main() -> int:
         try:
@@ -126,12 +128,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         jobs = None
         if not settings.redis_url:  # no separate worker in embedded mode: run the jobs here
             jobs = await start_inprocess_jobs(runtime, sender)
-        app = create_app(runtime, sender=sender)
+        reloader = FlowsReloader(settings.flows_path, action_signatures(runtime.actions), runtime.engine)
+        reloader.start()  # watches flows.yaml and listens for SIGHUP
+        app = create_app(runtime, sender=sender,
+                         routes=admin_routes(runtime.engine, reloader, settings.admin_token))
         config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level.lower(),
                                 proxy_headers=True, server_header=False)
         try:
             await uvicorn.Server(config).serve()
         finally:
+            await reloader.stop()
             if jobs is not None:
                 await jobs.aclose()
             await sender.aclose()

@@ -15,6 +15,9 @@ from engine.matching import normalize
 from engine.messages import OutboundMessage
 
 DEMO_EMAILS = {"seeker": "seeker@example.com", "agent": "agent@example.com", "inspector": "inspector@example.com"}
+DEMO_PHONES = {"seeker": "+2348010000001", "agent": "+2348010000002", "inspector": "+2348010000003"}
+HELP = ("(chat commands: /as seeker|agent|inspector switches to that demo user in this same sandbox, "
+        "/new starts as a new unlinked number, /quit leaves)")
 
 
 def format_message(message: OutboundMessage) -> str:
@@ -62,18 +65,26 @@ async def link_demo_user(runtime: Runtime, phone: str, role: str) -> dict:
     return linked
 
 
+async def switch_to(runtime: Runtime, role: str, out: TextIO) -> str:
+    """Become the demo user of `role` (linked, at their menu); the sandbox's data is shared by all."""
+    phone = DEMO_PHONES[role]
+    user = await link_demo_user(runtime, phone, role)
+    print(f"(you are now the demo {role} {user.get('name')} on {phone}; type 'menu' to start)", file=out)
+    return phone
+
+
 async def run_chat(runtime: Runtime, phone: str, role: str | None, *, stdin: TextIO = sys.stdin,
                    stdout: TextIO = sys.stdout, profile_name: str | None = None) -> int:
     interactive = stdin.isatty()
     out = stdout
     if role:
-        user = await link_demo_user(runtime, phone, role)
-        print(f"(chatting as the demo {role} {user.get('name')}, phone {phone}; type 'menu' to start, "
-              "Ctrl-D to quit)", file=out)
+        phone = await switch_to(runtime, role, out)
     else:
-        print(f"(chatting as a new user on {phone}; say hi. Demo accounts: {', '.join(DEMO_EMAILS.values())};"
-              " Ctrl-D to quit)", file=out)
+        print(f"(chatting as a new user on {phone}; say hi. Demo accounts: {', '.join(DEMO_EMAILS.values())})",
+              file=out)
+    print(HELP, file=out)
     last: OutboundMessage | None = None
+    new_users = 0
     while True:
         if interactive:
             print("you> ", end="", file=out, flush=True)
@@ -83,6 +94,17 @@ async def run_chat(runtime: Runtime, phone: str, role: str | None, *, stdin: Tex
         line = line.rstrip("\n")
         if not interactive:
             print(f"you> {line}", file=out)
+        command = line.strip().split()
+        if command and command[0] == "/quit":
+            break
+        if command and command[0] == "/as" and len(command) == 2 and command[1] in DEMO_EMAILS:
+            phone, last = await switch_to(runtime, command[1], out), None
+            continue
+        if command and command[0] == "/new":
+            new_users += 1
+            phone, last = f"+23480999{new_users:05d}", None
+            print(f"(now a new unlinked user on {phone}; say hi)", file=out)
+            continue
         event = to_event(phone, line, last, profile_name)
         turn = await runtime.engine.handle(event)
         for message in turn.messages:

@@ -1,0 +1,48 @@
+"""Staff routes: hot reload of flows.yaml (authenticated) and the flow graph as SVG."""
+
+from __future__ import annotations
+
+import hmac
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from engine.interpreter import Engine
+from flows.graph import render_svg
+from tooling.reload import FlowsReloader
+
+
+def _authorized(request: Request, token: str) -> bool:
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(value.encode(), token.encode())
+
+
+def admin_routes(engine: Engine, reloader: FlowsReloader, admin_token: str) -> list[Route]:
+    async def reload_flows(request: Request) -> Response:
+        if not admin_token:
+            return JSONResponse({"error": "admin endpoints are disabled: set ADMIN_TOKEN"}, status_code=403)
+        if not _authorized(request, admin_token):
+            return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        ok, problems = await anyio.to_thread.run_sync(reloader.reload)
+        body = {"ok": ok, "hash": reloader.current_hash, "problems" if not ok else "warnings": problems}
+        return JSONResponse(body, status_code=200 if ok else 422)
+
+    async def graph(request: Request) -> Response:
+        flow = request.query_params.get("flow") or None
+        spec = engine.flows.spec
+        if flow is not None and flow not in spec.flows:
+            return JSONResponse({"error": f"no flow {flow!r}", "flows": sorted(spec.flows)}, status_code=404)
+        try:
+            svg = await anyio.to_thread.run_sync(render_svg, spec, flow)
+        except RuntimeError as exc:  # Graphviz missing: say how to install it
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+    return [
+        Route("/api/v1/admin/flows/reload", reload_flows, methods=["POST"]),
+        Route("/flows/graph", graph, methods=["GET"]),
+    ]

@@ -1,0 +1,96 @@
+"""The command line as a newcomer and the Dockerfile use it: real processes, real HTTP on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fakes.loopback import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("WHATSAPP_", "REDIS_URL", "SMTP_", "DATABASE_"))}
+    return {**base, "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PYTHONUNBUFFERED": "1", **extra}
+
+
+def test_serve_passes_metas_verification_handshake(tmp_path):
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "main.py", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                               cwd=ROOT, env=env(tmp_path, WHATSAPP_VERIFY_TOKEN="verify-me"),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"{url}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+                time.sleep(0.2)
+        assert health.json() == {"status": "ok", "checks": {"redis": "ok", "database": "ok"}}
+        ok = httpx.get(f"{url}/api/v1/webhook", params={"hub.mode": "subscribe", "hub.verify_token": "verify-me",
+                                                        "hub.challenge": "1158201444"})
+        assert ok.status_code == 200 and ok.text == "1158201444"
+        bad = httpx.get(f"{url}/api/v1/webhook", params={"hub.mode": "subscribe", "hub.verify_token": "guess",
+                                                         "hub.challenge": "1"})
+        assert bad.status_code == 403
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    assert "development mode" in output
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status says what stopped it.
+    assert "Application shutdown complete" in output
+    assert process.returncode in (0, -signal.SIGTERM)
+
+
+def run_chat(tmp_path: Path, script: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, "main.py", "chat", *args], cwd=ROOT, env=env(tmp_path), input=script,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_chat_books_as_the_seeker_and_the_agent_sees_it(tmp_path):
+    out = run_chat(tmp_path, "menu\nBrowse properties\n1\nBook inspection\n1\nYes, book it\n/as agent\nmenu\n"
+                             "Inquiries\n", "--as", "seeker")
+    reference = re.search(r"Reference: \*(INS-\w+)\*", out)
+    assert reference, out
+    inquiries = out[out.index("Upcoming inspections on your properties"):]
+    assert reference.group(1) in inquiries
+
+
+@pytest.mark.parametrize("role,email,greeting", [
+    ("seeker", "seeker@example.com", "browse properties"),
+    ("agent", "agent@example.com", "Your listings"),
+    ("inspector", "inspector@example.com", "Your assigned inspections"),
+])
+def test_chat_links_each_demo_account_with_the_printed_code(tmp_path, role, email, greeting):
+    process = subprocess.Popen([sys.executable, "main.py", "chat", "--phone", "+2348099990001"], cwd=ROOT,
+                               env=env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, bufsize=1)
+    assert process.stdin and process.stdout
+    process.stdin.write(f"hi\n{email}\n")
+    process.stdin.flush()
+    code = None
+    seen = []
+    deadline = time.monotonic() + 30
+    while code is None and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        seen.append(line)
+        found = re.fullmatch(r"\s+(\d{6})\s*", line)
+        code = found.group(1) if found else None
+    assert code, "".join(seen)
+    out, _ = process.communicate(f"{code}\n", timeout=30)
+    assert "✅ Linked!" in out and greeting in out, out
+    assert process.returncode == 0
