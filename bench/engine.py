@@ -36,7 +36,7 @@ PROPERTY = {"id": "p1", "title": "3-bed flat, Lekki", "row_title": "3-bed flat, 
             "address": "12 Admiralty Way", "price": 45_000_000, "price_text": "₦45,000,000", "bedrooms": 3,
             "bathrooms": 2, "property_type": "flat", "description": "Bright flat near the beach.",
             "summary": "₦45,000,000 · 3 bed · Lekki"}
-SLOT = {"id": "s1", "when": "Tue 1 Dec, 10:00", "row_title": "Tue 1 Dec, 10:00", "summary": "1 place left",
+SLOT = {"id": "s1", "when": "Tue 1 Dec, 10:00", "row_title": "Tue 1 Dec, 10:00", "summary": "1 place left", "free": 1,
         "booked": 0, "capacity": 1}
 USER = {"id": "usr_ada", "name": "Ada Seeker", "role": "seeker"}
 
@@ -100,8 +100,17 @@ class DictStore(ConversationStore):
         self.data[conversation.phone] = conversation.dumps()
 
     @asynccontextmanager
-    async def lock(self, phone: str):  # type: ignore[override]
-        yield
+    async def checkout(self, phone: str):  # type: ignore[override]
+        yield _Held(self, await self.load(phone))
+
+
+class _Held:
+    def __init__(self, store: DictStore, conversation: Conversation | None) -> None:
+        self.store = store
+        self.conversation = conversation
+
+    async def commit(self, conversation: Conversation) -> None:
+        await self.store.save(conversation)
 
 
 async def run(store: ConversationStore, users: int, rounds: int) -> tuple[float, int, list[float]]:

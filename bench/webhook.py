@@ -101,9 +101,10 @@ class ReplyWatch:
             calls = self.graph.calls
             for call in calls[self._seen:]:
                 if not call.is_read_receipt and call.status == 200:
-                    fut = self._waiting.pop(call.text, None)
+                    tag = (call.text or "").partition("\n")[0]  # engines tag the first line `echo:<input>`
+                    fut = self._waiting.pop(tag, None)
                     if fut is None:
-                        self._arrived[call.text] = call.at
+                        self._arrived[tag] = call.at
                     elif not fut.done():
                         fut.set_result(call.at)
             self._seen = len(calls)

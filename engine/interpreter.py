@@ -57,11 +57,10 @@ class Engine:
 
     async def handle(self, event: InboundEvent) -> Turn:
         flows = self.flows
-        async with self.store.lock(event.phone):
-            conversation = await self.store.load(event.phone)
-            step = Step(self, flows, event, conversation)
+        async with self.store.checkout(event.phone) as checkout:
+            step = Step(self, flows, event, checkout.conversation)
             turn = await step.run()
-            await self.store.save(step.conversation)
+            await checkout.commit(step.conversation)
         self.counts["events"] += 1
         return turn
 

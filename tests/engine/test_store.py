@@ -88,3 +88,17 @@ async def test_two_engines_one_user_lose_no_update(real_redis, tmp_path):
     assert int(await clients[0].hget(f"{prefix}:{{{phone}}}", "version")) == 51  # the first "hi" + 50 ticks
     for client in clients:
         await client.aclose()
+
+
+async def test_checkout_holds_the_lock_until_commit(real_redis):
+    client, prefix = real_redis
+    store = ConversationStore(client, prefix=prefix, lock_wait=0.1)
+    async with store.checkout("+2") as held:
+        assert held.conversation is None
+        with pytest.raises(LockTimeout):
+            async with store.checkout("+2"):
+                pass
+        await held.commit(Conversation(phone="+2", flow="f", state="s"))
+    async with store.checkout("+2") as again:  # committed and unlocked in the same round trip
+        assert again.conversation.state == "s" and again.conversation.version == 1
+    assert await client.exists(store.key("+2") + ":lock") == 0
