@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup chat test lint check bench serve worker
+.PHONY: setup chat test lint check bench serve worker docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,8 @@ worker: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/webhook.py
+
+# Regenerate what is derived from the code and flows.yaml (the schema staff's editors use, the Mermaid picture).
+docs: $(STAMP)
+	$(BIN)/python main.py schema -o flows.schema.json
+	$(BIN)/python main.py graph -o docs/flows.mmd

@@ -133,3 +133,13 @@ def test_schema_command_prints_json_schema():
     out = subprocess.run([sys.executable, "main.py", "schema"], cwd=ROOT, capture_output=True, text=True, check=True)
     schema = json.loads(out.stdout)
     assert "flows" in schema["properties"] and "State" in schema["$defs"]
+
+
+def test_committed_json_schema_matches_the_models():
+    """flows.yaml's first line points editors at flows.schema.json; `make docs` regenerates it."""
+    from flows.schema import FlowFile
+
+    committed = json.loads((ROOT / "flows.schema.json").read_text())
+    generated = FlowFile.model_json_schema()
+    generated["title"] = "Inspector WhatsApp flows.yaml"
+    assert committed == generated, "flows.schema.json is stale: run `make docs`"
