@@ -23,7 +23,7 @@ def compose() -> dict:
 
 
 def dockerfile_cmd() -> list[str]:
-    line = next(l for l in (ROOT / "Dockerfile").read_text().splitlines() if l.startswith("CMD "))
+    line = next(row for row in (ROOT / "Dockerfile").read_text().splitlines() if row.startswith("CMD "))
     return json.loads(line[4:])
 
 
