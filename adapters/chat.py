@@ -56,34 +56,38 @@ def to_event(phone: str, line: str, last: OutboundMessage | None, profile_name: 
     return InboundEvent(phone=phone, text=line, profile_name=profile_name)
 
 
-async def link_demo_user(runtime: Runtime, phone: str, role: str) -> dict:
+async def link_demo_user(runtime: Runtime, phone: str, role: str) -> tuple[dict, list[OutboundMessage]]:
+    """Link the sandbox's demo user of `role` to `phone` and open their menu."""
     user = await runtime.inspector.get_user_by_email(DEMO_EMAILS[role])
     if user is None:
         raise SystemExit(f"the sandbox has no demo {role} ({DEMO_EMAILS[role]})")
     linked = await runtime.linking.link_demo_user(phone, user.model_dump(mode="json"))
-    await runtime.engine.start_as(phone, linked)
-    return linked
+    turn = await runtime.engine.start_as(phone, linked)
+    return linked, turn.messages
 
 
-async def switch_to(runtime: Runtime, role: str, out: TextIO) -> str:
+async def switch_to(runtime: Runtime, role: str, out: TextIO) -> tuple[str, OutboundMessage | None]:
     """Become the demo user of `role` (linked, at their menu); the sandbox's data is shared by all."""
     phone = DEMO_PHONES[role]
-    user = await link_demo_user(runtime, phone, role)
-    print(f"(you are now the demo {role} {user.get('name')} on {phone}; type 'menu' to start)", file=out)
-    return phone
+    user, menu = await link_demo_user(runtime, phone, role)
+    print(f"(you are now the demo {role} {user.get('name')} on {phone})", file=out)
+    for message in menu:
+        print(format_message(message), file=out)
+    taps = [m for m in menu if m.kind in ("buttons", "list")]
+    return phone, (taps[-1] if taps else None)
 
 
 async def run_chat(runtime: Runtime, phone: str, role: str | None, *, stdin: TextIO = sys.stdin,
                    stdout: TextIO = sys.stdout, profile_name: str | None = None) -> int:
     interactive = stdin.isatty()
     out = stdout
+    last: OutboundMessage | None = None
     if role:
-        phone = await switch_to(runtime, role, out)
+        phone, last = await switch_to(runtime, role, out)
     else:
         print(f"(chatting as a new user on {phone}; say hi. Demo accounts: {', '.join(DEMO_EMAILS.values())})",
               file=out)
     print(HELP, file=out)
-    last: OutboundMessage | None = None
     new_users = 0
     while True:
         if interactive:
@@ -98,7 +102,7 @@ async def run_chat(runtime: Runtime, phone: str, role: str | None, *, stdin: Tex
         if command and command[0] == "/quit":
             break
         if command and command[0] == "/as" and len(command) == 2 and command[1] in DEMO_EMAILS:
-            phone, last = await switch_to(runtime, command[1], out), None
+            phone, last = await switch_to(runtime, command[1], out)
             continue
         if command and command[0] == "/new":
             new_users += 1

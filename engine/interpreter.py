@@ -89,17 +89,23 @@ class Engine:
             message.buttons = [Button(c.id, flows.render(c.title, scope)) for c in spec.choices]
         return fit_message(message)
 
-    async def start_as(self, phone: str, user: dict[str, Any] | None) -> None:
-        """Begin a conversation for a known user (e.g. a linked demo user in `chat --as`)."""
+    async def start_as(self, phone: str, user: dict[str, Any] | None) -> Turn:
+        """Begin a conversation for a known user (a linked demo user in `chat --as`) at their menu.
+
+        The menu is rendered and its choices stored, so a tap on it works; the Turn holds its messages."""
         flows = self.flows
         role = (user or {}).get("role") or "unlinked"
         flow = flows.flow_for_role(role)
         state = flows.spec.flows[flow].menu
-        async with self.store.lock(phone):
-            existing = await self.store.load(phone)
+        async with self.store.checkout(phone) as checkout:
+            previous = checkout.conversation
             conversation = Conversation(phone=phone, flow=flow, state=state, vars={"user": user},
-                                        flows_hash=flows.hash, version=existing.version if existing else 0)
-            await self.store.save(conversation)
+                                        flows_hash=flows.hash, version=previous.version if previous else 0)
+            step = Step(self, flows, InboundEvent(phone=phone), conversation)
+            await step.enter(Target(flow, state))
+            step.turn.flow, step.turn.state = conversation.flow, conversation.state
+            await checkout.commit(conversation)
+        return step.turn
 
 
 class Step:

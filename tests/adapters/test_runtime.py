@@ -1,0 +1,140 @@
+"""The composed runtime end to end: engine + flows.yaml + real SMTP and the sandbox Inspector over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.inspector.sandbox import create_sandbox_app
+from adapters.runtime import build_runtime
+from adapters.settings import Settings
+from engine.events import InboundEvent
+from tests.adapters.email.smtp_sink import SmtpSink
+from tests.fakes.loopback import LoopbackServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def smtp():
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+def settings_for(tmp_path: Path, **values) -> Settings:
+    return replace(Settings(), flows_path=ROOT / "flows.yaml", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                   **values)
+
+
+async def say(runtime, phone: str, text: str = "", **kw):
+    turn = await runtime.engine.handle(InboundEvent(phone=phone, text=text, **kw))
+    return turn, "\n".join(m.text for m in turn.messages)
+
+
+@pytest.mark.parametrize("email,flow,greeting", [
+    ("seeker@example.com", "seeker", "browse properties and book inspections"),
+    ("agent@example.com", "agent", "Your listings, inquiries and inspection slots"),
+    ("inspector@example.com", "inspector", "Your assigned inspections"),
+])
+async def test_linking_conversation_with_the_code_from_a_real_smtp_exchange(tmp_path, smtp, email, flow, greeting):
+    clock = Clock()
+    runtime = build_runtime(settings_for(tmp_path, smtp_host="127.0.0.1", smtp_port=smtp.port), clock=clock)
+    phone = "+2348055500001"
+    try:
+        turn, text = await say(runtime, phone, "hi")
+        assert turn.state == "welcome" and "Send me the *email address*" in text
+        turn, text = await say(runtime, phone, f"/link {email}")
+        assert turn.state == "ask_code" and "a 6-digit code is on its way" in text
+        code = await asyncio.to_thread(smtp.last_code, email)
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        turn, text = await say(runtime, phone, wrong)
+        assert turn.state == "code_failed" and "4 tries left" in text
+        turn, text = await say(runtime, phone, code)
+        assert (turn.flow, turn.state) == (flow, "menu") and greeting in text
+        turn, text = await say(runtime, phone, code)  # the same code again: now just input in the menu
+        assert turn.flow == flow
+    finally:
+        await runtime.aclose()
+
+
+async def test_an_expired_code_says_so_and_offers_a_new_one(tmp_path, smtp):
+    clock = Clock()
+    runtime = build_runtime(settings_for(tmp_path, smtp_host="127.0.0.1", smtp_port=smtp.port), clock=clock)
+    phone = "+2348055500002"
+    try:
+        await say(runtime, phone, "seeker@example.com")
+        code = await asyncio.to_thread(smtp.last_code, "seeker@example.com")
+        clock.now += timedelta(minutes=6)
+        turn, text = await say(runtime, phone, code)
+        assert turn.state == "code_expired" and "expired" in text.lower()
+        assert [b.title for b in turn.messages[-1].buttons] == ["Send a new code", "Change email"]
+        turn, _ = await say(runtime, phone, "Send a new code", kind="button", reply_id="new_code")
+        assert turn.state == "ask_code" and len(smtp.to("seeker@example.com")) == 2
+        fresh = await asyncio.to_thread(smtp.last_code, "seeker@example.com")
+        turn, _ = await say(runtime, phone, fresh)
+        assert (turn.flow, turn.state) == ("seeker", "menu")
+    finally:
+        await runtime.aclose()
+
+
+async def open_first_property(runtime, phone: str) -> str:
+    await say(runtime, phone, "menu")
+    turn, _ = await say(runtime, phone, "Browse properties", kind="list", reply_id="browse")
+    first = turn.messages[-1].rows[0]
+    turn, _ = await say(runtime, phone, first.title, kind="list", reply_id=first.id)
+    assert turn.state == "property_detail"
+    return first.id.removeprefix("prop:")
+
+
+async def test_journeys_over_real_http_and_a_race_for_the_last_place(tmp_path):
+    """Inspector is the sandbox served by uvicorn on loopback: the production client path, not ASGI."""
+    with LoopbackServer(create_sandbox_app()) as server:
+        runtime = build_runtime(settings_for(tmp_path, inspector_api_base_url=server.url))
+        try:
+            ada, bola = "+2348010000001", "+2348010000004"
+            for phone, email in ((ada, "seeker@example.com"), (bola, "bola@example.com")):
+                user = await runtime.inspector.get_user_by_email(email)
+                await runtime.engine.start_as(phone, await runtime.linking.link_demo_user(phone, user.model_dump()))
+            property_id = await open_first_property(runtime, ada)
+            assert await open_first_property(runtime, bola) == property_id
+            slot = await runtime.inspector.add_slot(property_id, datetime.now(UTC) + timedelta(days=3), capacity=1)
+            for phone in (ada, bola):
+                turn, _ = await say(runtime, phone, "Book inspection", kind="button", reply_id="book")
+                assert any(r.id == f"slot:{slot.id}" for r in turn.messages[-1].rows)
+                turn, _ = await say(runtime, phone, "x", kind="list", reply_id=f"slot:{slot.id}")
+                assert turn.state == "confirm_booking"
+            (turn_a, text_a), (turn_b, text_b) = await asyncio.gather(
+                say(runtime, ada, "Yes, book it", kind="button", reply_id="confirm_booking"),
+                say(runtime, bola, "Yes, book it", kind="button", reply_id="confirm_booking"))
+            outcomes = sorted([(turn_a.state, text_a), (turn_b.state, text_b)])
+            assert outcomes[0][0] == "booked" and "✅ Booked!" in outcomes[0][1]
+            assert outcomes[1][0] == "pick_slot" and "that slot was just taken" in outcomes[1][1]
+            reference = next(t for s, t in outcomes if s == "booked").split("Reference: *")[1].split("*")[0]
+            # The agent of that property sees the booking among the inquiries (over HTTP too).
+            prop = await runtime.inspector.get_property(property_id)
+            agent = await runtime.inspector.get_user(prop.agent_id)
+            agent_phone = "+2348099900001"
+            await runtime.engine.start_as(agent_phone, await runtime.linking.link_demo_user(agent_phone,
+                                                                                             agent.model_dump()))
+            turn, text = await say(runtime, agent_phone, "Inquiries", kind="list", reply_id="agent_inquiries")
+            assert reference in "\n".join(f"{r.title} {r.description}" for r in turn.messages[-1].rows)
+            # Inspector going down mid-journey costs one clear sentence and keeps the user's place.
+            server.stop()
+            turn, text = await say(runtime, ada, "My inspections", kind="button", reply_id="bookings")
+            assert "Inspector is not answering right now" in text
+            assert turn.state == "booked"
+        finally:
+            await runtime.aclose()
