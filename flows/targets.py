@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from flows.schema import FlowFile
@@ -53,6 +54,16 @@ def describe_unknown(target: str, flow_name: str, spec: FlowFile) -> str:
         other, _, state = target.partition(".")
         if other not in spec.flows:
             return f"flow `{other}` does not exist (flows: {', '.join(sorted(spec.flows))})"
-        return f"flow `{other}` has no state `{state}`"
-    known = ", ".join(sorted(flow.states)) if flow else ""
-    return f"state `{target}` does not exist in flow `{flow_name}` (states: {known})"
+        return f"flow `{other}` has no state `{state}`{_suggest(state, spec.flows[other].states, other)}"
+    states = flow.states if flow else {}
+    return f"state `{target}` does not exist in flow `{flow_name}`{_suggest(target, states, flow_name)}"
+
+
+def _suggest(name: str, known: dict[str, object], flow_name: str) -> str:
+    """`(did you mean `x`?)` for a likely typo, else the list of states when it is short."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
+    if close:
+        return f" (did you mean `{close[0]}`?)"
+    if len(known) <= 8:
+        return f" (states: {', '.join(sorted(known))})"
+    return f" (run `python main.py graph --flow {flow_name}` to see its states)"
