@@ -1,8 +1,8 @@
 """The arq worker: job functions, the cron schedule, and start-up that builds what jobs need.
 
-`python main.py worker` runs `run_worker(settings)`; `arq adapters.jobs.worker.WorkerSettings` works
-too (settings from the environment). Several workers may share one Redis: cron runs get arq's
-unique job ids and reminders deterministic ones, so each job runs once.
+`python main.py worker` runs `run_worker(settings)` with the one Settings object (there is deliberately no
+import-time `WorkerSettings` class reading the environment for arq's own CLI). Several workers may share
+one Redis: cron runs get arq's unique job ids and reminders deterministic ones, so each job runs once.
 """
 
 from __future__ import annotations
@@ -98,21 +98,6 @@ def worker_options(settings: Settings, *, namespace: str = DEFAULT_NAMESPACE, ct
         "timezone": ZoneInfo(settings.timezone),
         "keep_result": 3600,
     }
-
-
-class WorkerSettings:
-    """For `arq adapters.jobs.worker.WorkerSettings`: the same jobs, settings read from the environment."""
-
-    _settings = Settings.from_env()
-    functions = job_functions(_settings)
-    cron_jobs = cron_jobs(_settings)
-    queue_name = queue_name_for(DEFAULT_NAMESPACE)
-    on_startup = startup
-    on_shutdown = shutdown
-    max_tries = max(1, _settings.job_max_tries)
-    allow_abort_jobs = True
-    timezone = ZoneInfo(_settings.timezone)
-    redis_settings = RedisSettings.from_dsn(_settings.redis_url) if _settings.redis_url else RedisSettings()
 
 
 async def run_worker(settings: Settings, *, burst: bool = False, namespace: str = DEFAULT_NAMESPACE) -> None:

@@ -1,0 +1,35 @@
+"""The cron schedule: when each periodic job fires (arq's own next_cron over our cron definitions)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from arq.cron import next_cron
+
+from adapters.jobs.worker import alert_hours, cron_jobs
+from adapters.settings import Settings
+
+LAGOS = ZoneInfo("Africa/Lagos")
+
+
+def next_run(job, after: datetime) -> datetime:
+    return next_cron(after, hour=job.hour, minute=job.minute, second=job.second, microsecond=job.microsecond)
+
+
+def test_daily_digest_fires_once_a_day_at_the_configured_hour():
+    [digest, _] = cron_jobs(replace(Settings(), daily_digest_hour=7))
+    first = next_run(digest, datetime(2026, 11, 26, 5, 30, tzinfo=LAGOS))
+    assert (first.hour, first.minute, first.second) == (7, 0, 0)
+    second = next_run(digest, first)
+    assert (second - first).total_seconds() == 24 * 3600  # not every minute: minute={0} is set
+
+
+def test_alerts_fire_every_interval_on_the_hour():
+    [_, alerts] = cron_jobs(replace(Settings(), alerts_interval_hours=2))
+    assert alerts.hour == set(range(0, 24, 2)) and alerts.minute == {0}
+    run = next_run(alerts, datetime(2026, 11, 26, 5, 30, tzinfo=LAGOS))
+    assert (run.hour, run.minute) == (6, 0)
+    assert (next_run(alerts, run) - run).total_seconds() == 2 * 3600
+    assert alert_hours(5) == {0, 5, 10, 15, 20} and alert_hours(0) == set(range(24))
