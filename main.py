@@ -112,6 +112,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from flows.problems import FlowsError
     from tooling.reload import FlowsReloader
 
+    if settings.whatsapp_configured and settings.secret_key == Settings().secret_key:
+        print("SECRET_KEY is the development default; set a long random SECRET_KEY before serving real "
+              "WhatsApp traffic (it keys the hashes of link codes).", file=sys.stderr)
+        return 1
+
     async def main() -> int:
         try:
             runtime = build_runtime(settings)

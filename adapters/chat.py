@@ -110,7 +110,12 @@ async def run_chat(runtime: Runtime, phone: str, role: str | None, *, stdin: Tex
             print(f"(now a new unlinked user on {phone}; say hi)", file=out)
             continue
         event = to_event(phone, line, last, profile_name)
-        turn = await runtime.engine.handle(event)
+        try:
+            turn = await runtime.engine.handle(event)
+        except Exception as exc:  # WhatsApp would retry this event; here, say so and go on
+            print(f"(the bot could not handle that: {type(exc).__name__}: {exc}; see the log, then try again)",
+                  file=out)
+            continue
         for message in turn.messages:
             print(format_message(message), file=out, flush=True)
         taps = [m for m in turn.messages if m.kind in ("buttons", "list")]

@@ -34,6 +34,10 @@ MAX_STEPS = 25
 HALT = "\0halt"
 
 
+class IdentifyError(Exception):
+    """Who the user is could not be found out (accounts database down); the event must be retried."""
+
+
 class Engine:
     """Interprets compiled flows for every user; per-user state lives in the store."""
 
@@ -130,7 +134,7 @@ class Step:
         token = missing_names.set(self.missing)
         try:
             await self._run()
-        except ActionError:
+        except IdentifyError:
             raise
         except Exception:
             self.engine.counts["errors"] += 1
@@ -171,7 +175,11 @@ class Step:
         user = None
         identify = self.flows.spec.session.identify
         if identify and identify in self.engine.actions:
-            user = await self.engine.actions.call(identify, self.context(), {})
+            try:
+                user = await self.engine.actions.call(identify, self.context(), {})
+            except Exception as exc:
+                # Guessing "unlinked" would show a linked user the linking welcome: fail, to be retried.
+                raise IdentifyError(f"{identify} failed: {type(exc).__name__}") from exc
         self.conversation.vars["user"] = _plain(user) if user else None
         flow = self.flows.flow_for_role(self.conversation.role)
         self.conversation.flow = flow

@@ -94,3 +94,9 @@ def test_chat_links_each_demo_account_with_the_printed_code(tmp_path, role, emai
     out, _ = process.communicate(f"{code}\n", timeout=30)
     assert "✅ Linked!" in out and greeting in out, out
     assert process.returncode == 0
+
+
+def test_serve_refuses_live_traffic_with_the_development_secret_key(tmp_path):
+    done = subprocess.run([sys.executable, "main.py", "serve"], cwd=ROOT, capture_output=True, text=True, timeout=30,
+                          env=env(tmp_path, WHATSAPP_TOKEN="t", WHATSAPP_PHONE_ID="1", SECRET_KEY=""))
+    assert done.returncode == 1 and "SECRET_KEY is the development default" in done.stderr

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import fakeredis
+import pytest
 
 from engine.conversation import Conversation
 from engine.events import InboundEvent
@@ -218,3 +219,17 @@ def test_sample_exists():
 async def test_notification_in_and_out_of_window(backend):
     engine = make_engine(SAMPLE, Backend(), fakeredis.FakeAsyncRedis())
     assert engine.notice(PHONE, "rate_limited").text == "Slow down please."
+
+
+async def test_a_failing_identify_is_raised_for_a_retry_not_guessed(backend):
+    from engine.interpreter import IdentifyError
+
+    engine = make_engine(SAMPLE, backend, fakeredis.FakeAsyncRedis())
+
+    async def broken(ctx):
+        raise ConnectionError("database is down")
+
+    engine.actions._actions["test.identify"] = broken
+    with pytest.raises(IdentifyError):
+        await engine.handle(InboundEvent(phone=PHONE, text="hi"))
+    assert await engine.store.load(PHONE) is None  # nothing saved: the retry starts afresh
