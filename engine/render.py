@@ -74,25 +74,30 @@ def render_say(
 
 
 def fit_message(message: OutboundMessage) -> OutboundMessage:
-    """Enforce every limit on a message built elsewhere (notifications, adapters)."""
+    """Enforce every limit on a message built elsewhere (notifications, adapters); changes it in place."""
     if message.kind == "template":
         return message
     if message.kind == "text":
-        message.text = limits.fit(message.text or limits.ELLIPSIS, limits.TEXT_BODY)
+        message.text = limits.fit(message.text if message.text.strip() else limits.ELLIPSIS, limits.TEXT_BODY)
         return message
-    message.text = limits.fit(message.text or limits.ELLIPSIS, limits.INTERACTIVE_BODY)
+    message.text = limits.fit(message.text if message.text.strip() else limits.ELLIPSIS, limits.INTERACTIVE_BODY)
+    message.header = limits.fit(message.header, limits.HEADER) if message.header else message.header
+    message.footer = limits.fit(message.footer, limits.FOOTER) if message.footer else message.footer
     if message.kind == "buttons" and len(message.buttons) > limits.MAX_BUTTONS:
         message.kind = "list"
         message.rows = [Row(b.id, b.title) for b in message.buttons]
         message.buttons = []
     if message.kind == "buttons":
-        message.buttons = [Button(_id(b.id), limits.fit(b.title, limits.BUTTON_TITLE)) for b in message.buttons]
+        offers = _unique_ids([{"id": b.id, "title": b.title} for b in message.buttons])
+        message.buttons = [Button(o["id"], _title(o, i, limits.BUTTON_TITLE)) for i, o in enumerate(offers)]
     else:
+        offers = _unique_ids([{"id": r.id, "title": r.title, "description": r.description}
+                              for r in message.rows[: limits.MAX_ROWS]])
         message.rows = [
-            Row(_id(r.id), limits.fit(r.title, limits.ROW_TITLE), limits.fit(r.description, limits.ROW_DESCRIPTION))
-            for r in message.rows[: limits.MAX_ROWS]
+            Row(o["id"], _title(o, i, limits.ROW_TITLE), limits.fit(o["description"], limits.ROW_DESCRIPTION))
+            for i, o in enumerate(offers)
         ]
-        message.list_button = limits.fit(message.list_button, limits.LIST_BUTTON)
+        message.list_button = limits.fit(message.list_button.strip() or "Choose", limits.LIST_BUTTON)
     return message
 
 

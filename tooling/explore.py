@@ -165,29 +165,7 @@ def check_turn(turn: Turn, given: Any, role: str, spec: Any) -> list[str]:
 
 
 def message_problems(m: OutboundMessage) -> list[str]:
-    out = []
-    if not m.text.strip():
-        out.append("a message with an empty body")
-    if m.kind == "text" and len(m.text) > limits.TEXT_BODY:
-        out.append(f"text of {len(m.text)} chars (> {limits.TEXT_BODY})")
-    if m.kind in ("buttons", "list") and len(m.text) > limits.INTERACTIVE_BODY:
-        out.append(f"interactive body of {len(m.text)} chars (> {limits.INTERACTIVE_BODY})")
-    if m.kind == "buttons":
-        if not 1 <= len(m.buttons) <= limits.MAX_BUTTONS:
-            out.append(f"{len(m.buttons)} buttons")
-        out += [f"button title {b.title!r} > {limits.BUTTON_TITLE}" for b in m.buttons
-                if not b.title or len(b.title) > limits.BUTTON_TITLE]
-    if m.kind == "list":
-        if not 1 <= len(m.rows) <= limits.MAX_ROWS:
-            out.append(f"{len(m.rows)} rows")
-        out += [f"row title {r.title!r} > {limits.ROW_TITLE}" for r in m.rows
-                if not r.title or len(r.title) > limits.ROW_TITLE]
-        out += [f"row description of {len(r.description)} chars" for r in m.rows
-                if len(r.description) > limits.ROW_DESCRIPTION]
-        if len(m.list_button) > limits.LIST_BUTTON:
-            out.append(f"list button {m.list_button!r} too long")
-    out += [f"id of {len(c.id)} chars" for c in m.choices() if not c.id or len(c.id) > limits.ID]
-    return out
+    return limits.violations(m)
 
 
 def transcript(role: str, script: list[dict[str, Any]]) -> str:

@@ -60,8 +60,10 @@ async def test_limits_are_enforced_before_sending(sender, fake_graph):
     buttons, lst, text = (c.json for c in fake_graph.messages)
     inter = buttons["interactive"]
     assert len(inter["body"]["text"]) == 1024 and inter["body"]["text"].endswith("…")
-    assert len(inter["action"]["buttons"]) == 3
-    assert all(len(b["reply"]["title"]) <= 20 and len(b["reply"]["id"]) <= 256 for b in inter["action"]["buttons"])
+    # Five "buttons" are more than WhatsApp's three: sent as a list, so no choice is lost.
+    assert inter["type"] == "list"
+    five = inter["action"]["sections"][0]["rows"]
+    assert len(five) == 5 and all(len(r["title"]) <= 24 and len(r["id"]) <= 256 for r in five)
     rows = lst["interactive"]["action"]["sections"][0]["rows"]
     assert len(rows) == 10 and all(len(r["title"]) <= 24 and len(r["description"]) <= 72 for r in rows)
     assert len(lst["interactive"]["action"]["button"]) <= 20
