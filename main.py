@@ -79,17 +79,25 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.chat import run_chat
+def _runtime_or_explain(settings: Settings, consequence: str):  # type: ignore[no-untyped-def]
+    """The runtime, or None after printing every problem of a broken flows.yaml (nothing half-started)."""
     from adapters.runtime import build_runtime
     from flows.problems import FlowsError
 
+    try:
+        return build_runtime(settings)
+    except FlowsError as exc:
+        print(exc, file=sys.stderr)
+        print(f"flows.yaml has errors (see `python main.py check`); {consequence}.", file=sys.stderr)
+        return None
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.chat import run_chat
+
     async def main() -> int:
-        try:
-            runtime = build_runtime(settings)
-        except FlowsError as exc:
-            print(exc, file=sys.stderr)
-            print("flows.yaml has errors; fix them (see `python main.py check`) and start again.", file=sys.stderr)
+        runtime = _runtime_or_explain(settings, "fix them and start again")
+        if runtime is None:
             return 1
         try:
             return await run_chat(runtime, args.phone, args.role)
@@ -106,10 +114,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.admin import admin_routes
     from adapters.jobs.delivery import whatsapp_retry_hook
     from adapters.jobs.inprocess import start_inprocess_jobs
-    from adapters.runtime import action_signatures, build_runtime
+    from adapters.runtime import action_signatures
     from adapters.web import create_app
     from adapters.whatsapp.outbound import build_sender
-    from flows.problems import FlowsError
     from tooling.reload import FlowsReloader
 
     if settings.whatsapp_configured and settings.secret_key == Settings().secret_key:
@@ -118,11 +125,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 1
 
     async def main() -> int:
-        try:
-            runtime = build_runtime(settings)
-        except FlowsError as exc:
-            print(exc, file=sys.stderr)
-            print("flows.yaml has errors; the server was not started.", file=sys.stderr)
+        runtime = _runtime_or_explain(settings, "the server was not started")
+        if runtime is None:
             return 1
         if not settings.whatsapp_configured:
             logging.getLogger("serve").warning(
