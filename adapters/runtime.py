@@ -52,6 +52,12 @@ class Runtime:
     async def aclose(self) -> None:
         await self.inspector.aclose()
         self.database.dispose()
+        scheduler = self.extras.get("jobs.scheduler")
+        if scheduler is not None:
+            try:
+                await scheduler.queue.aclose()
+            except Exception:  # closing on the way out must not hide the real error
+                logger.debug("job queue close failed", exc_info=True)
         try:
             await self.redis.aclose()
         except Exception:  # closing on the way out must not hide the real error
