@@ -16,6 +16,10 @@ from sqlmodel import Session, col, select
 from adapters.accounts.models import LinkCode, WhatsAppUser
 
 
+#: What a row keeps of an Inspector account once its phone is unlinked: nothing.
+UNLINKED = {"linked": False, "linked_at": None, "inspector_user_id": None, "role": None, "name": None, "email": None}
+
+
 def get_user(session: Session, phone: str) -> WhatsAppUser | None:
     return session.exec(select(WhatsAppUser).where(WhatsAppUser.phone == phone)).first()
 
@@ -89,15 +93,7 @@ def link(session: Session, phone: str, account: dict[str, Any], now: datetime) -
     session.execute(
         sa.update(WhatsAppUser)
         .where(col(WhatsAppUser.phone) != phone, col(WhatsAppUser.linked).is_(True), others)
-        .values(
-            linked=False,
-            linked_at=None,
-            inspector_user_id=None,
-            role=None,
-            name=None,
-            email=None,
-            updated_at=now,
-        )
+        .values(**UNLINKED, updated_at=now)
     )
     session.flush()
     user = get_user(session, phone) or WhatsAppUser(phone=phone, created_at=now)
@@ -117,15 +113,7 @@ def unlink(session: Session, phone: str, now: datetime) -> bool:
     result = session.execute(
         sa.update(WhatsAppUser)
         .where(col(WhatsAppUser.phone) == phone, col(WhatsAppUser.linked).is_(True))
-        .values(
-            linked=False,
-            linked_at=None,
-            inspector_user_id=None,
-            role=None,
-            name=None,
-            email=None,
-            updated_at=now,
-        )
+        .values(**UNLINKED, updated_at=now)
     )
     return result.rowcount == 1
 
