@@ -15,7 +15,6 @@ from sqlmodel import Session, col, select
 
 from adapters.accounts.models import LinkCode, WhatsAppUser
 
-
 #: What a row keeps of an Inspector account once its phone is unlinked: nothing.
 UNLINKED = {"linked": False, "linked_at": None, "inspector_user_id": None, "role": None, "name": None, "email": None}
 
