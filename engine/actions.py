@@ -30,14 +30,17 @@ Action = Callable[..., Awaitable[Any]]
 class ActionError(Exception):
     """An action failed in a way the user should hear about.
 
-    `user_message` is safe to show on WhatsApp; `kind` lets flows route (`error.kind == 'unavailable'`).
+    `user_message` is safe to show on WhatsApp (flows.yaml may reword it per kind with `messages.error_<kind>`);
+    `kind` lets flows route (`error.kind == 'unavailable'`); `data` goes to templates (`error.tries_left`).
     """
 
-    def __init__(self, user_message: str, *, kind: str = "failed", detail: str = "") -> None:
+    def __init__(self, user_message: str, *, kind: str = "failed", detail: str = "",
+                 data: dict[str, Any] | None = None) -> None:
         super().__init__(detail or user_message)
         self.user_message = user_message
         self.kind = kind
         self.detail = detail
+        self.data = data or {}
 
 
 @dataclass(slots=True)

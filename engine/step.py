@@ -323,7 +323,7 @@ class Step:
         except ActionError as exc:
             record.ok, record.error = False, exc.kind
             logger.info("action %s failed (%s) in %s.%s", state.call, exc.kind, conv.flow, conv.state)
-            return self.action_failed(state, {"kind": exc.kind, "message": exc.user_message})
+            return self.action_failed(state, self.describe_error(exc))
         except Exception as exc:
             record.ok, record.error = False, "internal"
             logger.exception("action %s raised in %s.%s", state.call, conv.flow, conv.state)
@@ -334,6 +334,14 @@ class Step:
         if state.on_empty and _is_empty(value):
             return "empty"
         return None
+
+    def describe_error(self, exc: ActionError) -> dict[str, Any]:
+        """`error` for templates: the adapter's message, unless flows.yaml rewords it (`messages.error_<kind>`)."""
+        error: dict[str, Any] = {**_plain(exc.data), "kind": exc.kind, "message": exc.user_message}
+        reworded = self.flows.spec.messages.get(f"error_{exc.kind}")
+        if reworded:
+            error["message"] = self.flows.render(reworded, {**self.scope(), "error": error})
+        return error
 
     def action_failed(self, state: State, error: dict[str, Any]) -> str | None:
         conv = self.conversation

@@ -55,7 +55,7 @@ class LinkingError(ActionError):
     """An `ActionError` from linking; `tries_left` is set for `wrong_code`."""
 
     def __init__(self, user_message: str, *, kind: str, tries_left: int | None = None) -> None:
-        super().__init__(user_message, kind=kind)
+        super().__init__(user_message, kind=kind, data={"tries_left": tries_left} if tries_left is not None else None)
         self.tries_left = tries_left
 
 

@@ -233,3 +233,13 @@ async def test_a_failing_identify_is_raised_for_a_retry_not_guessed(backend):
     with pytest.raises(IdentifyError):
         await engine.handle(InboundEvent(phone=PHONE, text="hi"))
     assert await engine.store.load(PHONE) is None  # nothing saved: the retry starts afresh
+
+
+async def test_flows_reword_action_errors_by_kind(tmp_path, backend):
+    reworded = tmp_path / "flows.yaml"
+    reworded.write_text(SAMPLE.read_text().replace(
+        "messages:\n", "messages:\n  error_unknown: \"No Inspector account uses {{ email }} ({{ error.kind }}).\"\n"))
+    engine = make_engine(reworded, backend, fakeredis.FakeAsyncRedis())
+    await say(engine, "hi")
+    turn = await say(engine, "bad@example.com")
+    assert texts(turn) == "No Inspector account uses bad@example.com (unknown)."
