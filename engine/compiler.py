@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Template
+from jinja2 import Template, Undefined
 from transitions import Machine
 
 from engine.matching import normalize
@@ -57,6 +57,7 @@ class CompiledFlows:
             for name, cmd in self.spec.commands.items()
         ]
         self.template = lru_cache(maxsize=4096)(self._template)
+        self.keywords = lru_cache(maxsize=1024)(self._keywords)
         self.expression = lru_cache(maxsize=4096)(self._expression)
 
     # -- compile -------------------------------------------------------------------------------------
@@ -78,9 +79,9 @@ class CompiledFlows:
         for name, state in flow.states.items():
             for trigger, target in triggers(state):
                 add(trigger, name, target)
-        for command in self.spec.commands.values():
+        for name, command in self.spec.commands.items():
             if command.roles is None or flow.role in command.roles:
-                add(f"cmd:{_command_name(self.spec, command)}", "*", command.goto)
+                add(f"cmd:{name}", "*", command.goto)
         return Machine(
             model=None,
             states=sorted(states),
@@ -115,6 +116,11 @@ class CompiledFlows:
             other, _, name = dest.partition(".")
             return Target(other, name)
         return Target(flow, dest)
+
+    @staticmethod
+    def _keywords(words: tuple[str, ...]) -> frozenset[str]:
+        """A route's keywords, normalised once rather than on every message."""
+        return frozenset(normalize(w) for w in words)
 
     def _template(self, source: str) -> Template:
         return self.env.from_string(source)
@@ -166,14 +172,5 @@ def triggers(state: State) -> list[tuple[str, str | None]]:
     return edges
 
 
-def _command_name(spec: FlowFile, command: Command) -> str:
-    for name, candidate in spec.commands.items():
-        if candidate is command:
-            return name
-    raise KeyError("command not in spec")
-
-
 def _is_undefined(value: Any) -> bool:
-    from jinja2 import Undefined
-
     return isinstance(value, Undefined)

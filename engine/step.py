@@ -197,8 +197,7 @@ class Step:
     def match_route(self, route: Any, typed: str) -> Any:
         text = self.event.text
         if route.keywords is not None:
-            words = {normalize(k) for k in route.keywords}
-            return typed if typed in words else _NO_MATCH
+            return typed if typed in self.flows.keywords(tuple(route.keywords)) else _NO_MATCH
         if route.regex is not None:
             found = re.search(route.regex, text.strip(), re.IGNORECASE)
             if not found:

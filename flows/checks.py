@@ -368,10 +368,11 @@ class FlowChecker:
                     frontier.append((found.flow, found.state))
         while frontier:
             node = frontier.pop()
-            if node in seen or node[1] not in spec.flows.get(node[0], _EMPTY).states:
+            flow = spec.flows.get(node[0])
+            if node in seen or flow is None or node[1] not in flow.states:
                 continue
             seen.add(node)
-            for target in _targets(spec.flows[node[0]].states[node[1]]):
+            for target in _targets(flow.states[node[1]]):
                 found = resolve(target, node[0], spec)
                 if found:
                     frontier.append((found.flow, found.state))
@@ -380,13 +381,6 @@ class FlowChecker:
                 if (flow_name, state_name) not in seen:
                     self.add(("flows", flow_name, "states", state_name),
                              "unreachable: no choice, route or goto leads here", "warning")
-
-
-class _Empty:
-    states: dict[str, State] = {}
-
-
-_EMPTY = _Empty()
 
 
 def _targets(state: State) -> Iterator[str]:

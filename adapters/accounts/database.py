@@ -88,19 +88,20 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 
 def upgrade_database(database_url: str, revision: str = "head") -> None:
     """Bring the accounts tables up to date (what `python main.py db upgrade` runs)."""
-    engine = create_db_engine(database_url)
-    try:
-        with engine.begin() as connection:
-            command.upgrade(alembic_config(connection), revision)
-    finally:
-        engine.dispose()
-    log.info("accounts database upgraded to %s (%s)", revision, engine.url.get_backend_name())
+    backend = _migrate(database_url, command.upgrade, revision)
+    log.info("accounts database upgraded to %s (%s)", revision, backend)
 
 
 def downgrade_database(database_url: str, revision: str = "base") -> None:
+    _migrate(database_url, command.downgrade, revision)
+
+
+def _migrate(database_url: str, step: Callable[[Config, str], None], revision: str) -> str:
+    """Run one alembic command in a transaction; the backend's name, for the log."""
     engine = create_db_engine(database_url)
     try:
         with engine.begin() as connection:
-            command.downgrade(alembic_config(connection), revision)
+            step(alembic_config(connection), revision)
     finally:
         engine.dispose()
+    return engine.url.get_backend_name()

@@ -38,12 +38,17 @@ def _phone(value: str) -> str:
     return value
 
 
-class InitiateLinking(BaseModel):
+class _PhoneRequest(BaseModel):
+    """What both linking endpoints take: an E.164 phone number, whitespace stripped, extras ignored."""
+
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
     phone_number: str
-    email: str
 
     _check_phone = field_validator("phone_number")(_phone)
+
+
+class InitiateLinking(_PhoneRequest):
+    email: str
 
     @field_validator("email")
     @classmethod
@@ -51,12 +56,8 @@ class InitiateLinking(BaseModel):
         return normalize_email(value)
 
 
-class VerifyOtp(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-    phone_number: str
+class VerifyOtp(_PhoneRequest):
     otp_code: str
-
-    _check_phone = field_validator("phone_number")(_phone)
 
     @field_validator("otp_code")
     @classmethod

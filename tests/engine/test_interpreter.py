@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import fakeredis
 import pytest
@@ -212,13 +211,28 @@ async def test_missing_template_values_are_reported(tmp_path, backend):
     assert any("nickname" in n for n in turn.notices)
 
 
-def test_sample_exists():
-    assert Path(SAMPLE).exists()
-
-
-async def test_notification_in_and_out_of_window(backend):
+def test_notice_renders_a_shared_message():
     engine = make_engine(SAMPLE, Backend(), fakeredis.FakeAsyncRedis())
     assert engine.notice(PHONE, "rate_limited").text == "Slow down please."
+
+
+async def test_notification_is_free_form_inside_the_window_and_a_template_outside(tmp_path):
+    path = tmp_path / "flows.yaml"
+    path.write_text(SAMPLE.read_text().replace("flows:\n", """notifications:
+  reminder:
+    variables: [when]
+    text: "Your visit is {{ when }}."
+    choices: [{id: menu, title: "Main menu"}]
+    template: {name: visit_reminder, language: en, params: ["{{ when }}"]}
+flows:
+""", 1))
+    engine = make_engine(path, Backend(), fakeredis.FakeAsyncRedis())
+    inside = engine.notification("reminder", PHONE, {"when": "Tue 1 Dec, 10:00"}, in_window=True)
+    assert (inside.kind, inside.text, [b.id for b in inside.buttons]) == ("buttons", "Your visit is Tue 1 Dec, 10:00.",
+                                                                          ["menu"])
+    outside = engine.notification("reminder", PHONE, {"when": "Tue 1 Dec, 10:00"}, in_window=False)
+    assert outside.kind == "template" and outside.template is not None
+    assert (outside.template.name, outside.template.params) == ("visit_reminder", ["Tue 1 Dec, 10:00"])
 
 
 async def test_a_failing_identify_is_raised_for_a_retry_not_guessed(backend):
