@@ -17,6 +17,7 @@ COPY main.py flows.yaml ./
 COPY flows ./flows
 COPY engine ./engine
 COPY adapters ./adapters
+COPY app ./app
 COPY tooling ./tooling
 RUN pip install .
 

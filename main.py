@@ -20,7 +20,7 @@ def _configure_logging(level: str) -> None:
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """Validate a flows file; every problem as file:line:col, exit 1 when there are errors."""
     from adapters.redis import connect_redis
-    from adapters.runtime import action_signatures, build_actions
+    from app.runtime import action_signatures, build_actions
     from flows.loader import check_text
 
     path = Path(args.file or settings.flows_path)
@@ -81,7 +81,7 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 def _runtime_or_explain(settings: Settings, consequence: str):  # type: ignore[no-untyped-def]
     """The runtime, or None after printing every problem of a broken flows.yaml (nothing half-started)."""
-    from adapters.runtime import build_runtime
+    from app.runtime import build_runtime
     from flows.problems import FlowsError
 
     try:
@@ -93,7 +93,7 @@ def _runtime_or_explain(settings: Settings, consequence: str):  # type: ignore[n
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.chat import run_chat
+    from app.chat import run_chat
 
     async def main() -> int:
         runtime = _runtime_or_explain(settings, "fix them and start again")
@@ -111,13 +111,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the webhook app with uvicorn; the runtime is built first so a broken flows.yaml stops here."""
     import uvicorn
 
-    from adapters.admin import admin_routes
     from adapters.jobs.delivery import whatsapp_retry_hook
-    from adapters.jobs.inprocess import start_inprocess_jobs
-    from adapters.runtime import action_signatures
-    from adapters.web import create_app
     from adapters.whatsapp.outbound import build_sender
-    from tooling.reload import FlowsReloader
+    from app.admin import admin_routes
+    from app.inprocess import start_inprocess_jobs
+    from app.reload import FlowsReloader
+    from app.runtime import action_signatures
+    from app.web import create_app
 
     if settings.whatsapp_configured and settings.secret_key == Settings().secret_key:
         print("SECRET_KEY is the development default; set a long random SECRET_KEY before serving real "
@@ -222,7 +222,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
               "runs the jobs in its own process.", file=sys.stderr)
         return 2
     from adapters.jobs.store import DEFAULT_NAMESPACE
-    from adapters.jobs.worker import run_worker
+    from app.worker import run_worker
 
     asyncio.run(run_worker(settings, burst=args.burst, namespace=args.namespace or DEFAULT_NAMESPACE))
     return 0

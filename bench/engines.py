@@ -15,8 +15,8 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from adapters.runtime import build_runtime
 from adapters.settings import Settings
+from app.runtime import build_runtime
 from engine.events import InboundEvent
 from engine.interpreter import Engine
 from engine.messages import OutboundMessage

@@ -14,6 +14,7 @@ import psycopg
 import yaml
 
 from main import build_parser
+from tests.services import TEST_POSTGRES_URL
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,18 +58,18 @@ def test_dockerfile_copies_only_what_exists_and_everything_the_package_needs():
 
 def test_the_migrate_service_command_upgrades_postgresql():
     schema = f"deploy_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
+    with psycopg.connect(TEST_POSTGRES_URL, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        url = f"postgresql://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+        url = f"{TEST_POSTGRES_URL}?options=-csearch_path%3D{schema}"
         command = compose()["services"]["migrate"]["command"]
         done = subprocess.run([sys.executable, *command[1:]], cwd=ROOT, env={"DATABASE_URL": url, "PATH": "/usr/bin"},
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test") as conn:
+        with psycopg.connect(TEST_POSTGRES_URL) as conn:
             tables = {r[0] for r in conn.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,))}
         assert {"whatsapp_users", "link_codes", "alembic_version_accounts"} <= tables, tables
     finally:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
+        with psycopg.connect(TEST_POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from adapters.chat import format_message
+from app.chat import format_message
 from engine.compiler import triggers
 from engine.turn import Turn
 from flows.source import Source, parse

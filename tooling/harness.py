@@ -16,10 +16,10 @@ from typing import Any
 
 import fakeredis
 
-from adapters.chat import link_demo_user
 from adapters.inspector.sandbox_store import SandboxStore
-from adapters.runtime import Runtime, build_runtime
 from adapters.settings import Settings
+from app.chat import link_demo_user
+from app.runtime import Runtime, build_runtime
 from engine.compiler import CompiledFlows
 from engine.events import InboundEvent
 from engine.matching import normalize

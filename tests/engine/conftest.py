@@ -15,6 +15,7 @@ from engine.compiler import CompiledFlows
 from engine.interpreter import Engine
 from engine.store import ConversationStore
 from flows.loader import load_flows
+from tests.services import TEST_REDIS_URL
 
 SAMPLE = Path(__file__).parent.parent / "flows" / "sample.yaml"
 
@@ -74,7 +75,7 @@ def engine(backend: Backend) -> Engine:
 
 @pytest.fixture
 async def real_redis():
-    client = aioredis.Redis(host="127.0.0.1", port=6379)
+    client = aioredis.Redis.from_url(TEST_REDIS_URL)
     prefix = f"test-conv-{uuid.uuid4().hex[:8]}"
     yield client, prefix
     keys = [k async for k in client.scan_iter(f"{prefix}:*")]

@@ -16,6 +16,7 @@ from engine.interpreter import Engine
 from engine.store import ConflictError, ConversationStore, LockTimeout
 from flows.loader import load_flows
 from tests.engine.conftest import SAMPLE
+from tests.services import TEST_REDIS_URL
 
 # A command works from every state, so every event increments `n` whatever the interleaving.
 COUNTER = SAMPLE.read_text().replace(
@@ -72,7 +73,7 @@ async def test_two_engines_one_user_lose_no_update(real_redis, tmp_path):
         return []
 
     loaded = load_flows(path, {n: registry.params(n) for n in registry})
-    clients = [aioredis.Redis(host="127.0.0.1", port=6379) for _ in range(2)]
+    clients = [aioredis.Redis.from_url(TEST_REDIS_URL) for _ in range(2)]
     engines = [Engine(CompiledFlows(loaded), registry, ConversationStore(c, prefix=prefix)) for c in clients]
     phone = "+2348000000099"
     await engines[0].handle(InboundEvent(phone=phone, text="hi"))

@@ -36,8 +36,8 @@ def test_shipped_flows_are_valid_with_the_real_actions():
     import asyncio
 
     from adapters.redis import connect_redis
-    from adapters.runtime import action_signatures, build_actions
     from adapters.settings import Settings
+    from app.runtime import action_signatures, build_actions
     from main import _signatures  # the same registry `python main.py check` uses
 
     signatures = asyncio.run(_signatures(Settings(), connect_redis, build_actions, action_signatures))

@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from adapters.accounts import AccountsDatabase, LinkingService, upgrade_database
 from adapters.email import SmtpConfig, SmtpEmailSender
 from tests.adapters.email.smtp_sink import SmtpSink
+from tests.services import TEST_REDIS_URL
 
 ACCOUNTS = {
     "seeker@example.com": {"id": 101, "name": "Sade Seeker", "email": "seeker@example.com", "role": "seeker"},
@@ -73,7 +74,7 @@ def database(sqlite_url):
 @pytest.fixture
 async def redis_client():
     """Real Redis; this test's keys live under a unique prefix and are deleted afterwards."""
-    client = aioredis.Redis(host="127.0.0.1", port=6379)
+    client = aioredis.Redis.from_url(TEST_REDIS_URL)
     prefix = f"test:accounts:{uuid.uuid4().hex}"
     client.test_prefix = prefix  # type: ignore[attr-defined]
     yield client

@@ -16,8 +16,9 @@ from adapters.accounts import AccountsDatabase, LinkingError, LinkingService, da
 from adapters.accounts.database import create_db_engine, downgrade_database
 from adapters.email import ConsoleEmailSender
 from tests.adapters.accounts.conftest import ACCOUNTS, lookup_user_by_email
+from tests.services import TEST_POSTGRES_URL
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+PG_ADMIN = TEST_POSTGRES_URL
 TABLES = {"whatsapp_users", "link_codes"}
 
 

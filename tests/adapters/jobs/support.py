@@ -17,13 +17,14 @@ from adapters.inspector.sandbox_store import SandboxStore
 from adapters.jobs.context import JobContext
 from adapters.jobs.delivery import whatsapp_retry_hook
 from adapters.jobs.scheduler import JobScheduler
-from adapters.jobs.wiring import build_job_context
 from adapters.jobs.worker import worker_options
-from adapters.runtime import Runtime, build_runtime
 from adapters.settings import Settings
 from adapters.whatsapp.outbound import WhatsAppSender
+from app.jobs import build_job_context
+from app.runtime import Runtime, build_runtime
+from tests.services import TEST_REDIS_URL
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = TEST_REDIS_URL
 ROOT = Path(__file__).resolve().parents[3]
 
 USERS = {

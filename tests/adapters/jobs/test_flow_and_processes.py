@@ -8,10 +8,10 @@ import subprocess
 import sys
 from datetime import timedelta
 
-from adapters.jobs.inprocess import start_inprocess_jobs
 from adapters.jobs.scheduler import queue_name_for
-from adapters.runtime import build_runtime
 from adapters.whatsapp.outbound import LogSender
+from app.inprocess import start_inprocess_jobs
+from app.runtime import build_runtime
 from engine.events import InboundEvent
 from tests.adapters.jobs.support import PHONES, REDIS_URL, ROOT, USERS, make_settings, now
 

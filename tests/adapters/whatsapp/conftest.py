@@ -19,8 +19,9 @@ from engine.messages import Button, OutboundMessage
 from engine.turn import Turn
 from tests.adapters.whatsapp import payloads
 from tests.fakes.graph_api import FakeGraphAPI
+from tests.services import TEST_REDIS_URL
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = TEST_REDIS_URL
 SECRET = "test-app-secret"
 VERIFY = "verify-me"
 

@@ -7,11 +7,11 @@ import os
 import signal
 from pathlib import Path
 
-from adapters.chat import link_demo_user
-from adapters.runtime import action_signatures
+from app.chat import link_demo_user
+from app.reload import FlowsReloader
+from app.runtime import action_signatures
 from engine.events import InboundEvent
 from tooling.harness import build_world
-from tooling.reload import FlowsReloader
 
 FLOWS = (Path(__file__).resolve().parents[2] / "flows.yaml").read_text(encoding="utf-8")
 GREETING = "Hi {{ user.name }} 👋 What would you like to do?"

@@ -13,9 +13,9 @@ from adapters.jobs.context import JobContext
 from adapters.jobs.delivery import whatsapp_retry_hook
 from adapters.jobs.scheduler import JobScheduler
 from adapters.jobs.store import DEFAULT_NAMESPACE, JobStore
-from adapters.runtime import Runtime
 from adapters.settings import Settings
 from adapters.whatsapp.outbound import Sender, build_sender
+from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

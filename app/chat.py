@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from adapters.runtime import Runtime
+from app.runtime import Runtime
 from engine.events import InboundEvent
 from engine.matching import normalize
 from engine.messages import OutboundMessage

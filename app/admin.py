@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app.reload import FlowsReloader
 from engine.interpreter import Engine
 from flows.graph import render_svg
-from tooling.reload import FlowsReloader
 
 
 def _authorized(request: Request, token: str) -> bool:

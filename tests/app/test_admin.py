@@ -9,12 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.admin import admin_routes
-from adapters.runtime import action_signatures, build_runtime
 from adapters.settings import Settings
-from adapters.web import create_app
 from adapters.whatsapp.outbound import LogSender
-from tooling.reload import FlowsReloader
+from app.admin import admin_routes
+from app.reload import FlowsReloader
+from app.runtime import action_signatures, build_runtime
+from app.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,8 +11,8 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from adapters.accounts.routes import linking_routes
-from adapters.runtime import Runtime
 from adapters.whatsapp.app import create_webhook_app
+from app.runtime import Runtime
 from engine.events import InboundEvent
 
 

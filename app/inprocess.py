@@ -18,9 +18,9 @@ from arq.worker import Worker
 from adapters.jobs.connections import arq_redis, build_scheduler
 from adapters.jobs.context import JobContext
 from adapters.jobs.store import DEFAULT_NAMESPACE
-from adapters.jobs.wiring import build_job_context
-from adapters.runtime import Runtime
 from adapters.whatsapp.outbound import Sender
+from app.jobs import build_job_context
+from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from adapters.inspector.sandbox import create_sandbox_app
-from adapters.runtime import build_runtime
 from adapters.settings import Settings
+from app.runtime import build_runtime
 from engine.events import InboundEvent
 from tests.adapters.email.smtp_sink import SmtpSink
 from tests.fakes.loopback import LoopbackServer

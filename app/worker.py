@@ -1,0 +1,62 @@
+"""The `worker` process: arq on REDIS_URL, with a JobContext built from explicit parts.
+
+The worker needs the engine (to render notifications), Inspector, accounts, a WhatsApp sender and the
+email delivery; it needs no webhook, no inbox and no reloader, so it builds only those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from arq.connections import RedisSettings
+from arq.worker import Worker
+
+from adapters.jobs.scheduler import queue_name_for
+from adapters.jobs.store import DEFAULT_NAMESPACE
+from adapters.jobs.worker import worker_options
+from adapters.settings import Settings
+from app.jobs import build_job_context
+from app.runtime import build_runtime
+
+log = logging.getLogger(__name__)
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    """Build the parts jobs use from Settings, unless a JobContext was handed in (tests, in-process)."""
+    if "jobs" in ctx:
+        return
+    settings: Settings = ctx["settings"]
+    namespace = ctx.get("namespace") or DEFAULT_NAMESPACE
+    runtime = build_runtime(settings, jobs_namespace=namespace)
+    ctx["runtime"] = runtime
+    ctx["jobs"] = build_job_context(runtime, namespace=namespace)
+    log.info("jobs worker ready: queue %s, digest at %02d:00 %s, alerts every %dh, reminders %dh ahead",
+             queue_name_for(namespace), settings.daily_digest_hour, settings.timezone,
+             settings.alerts_interval_hours, settings.reminder_lead_hours)
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    runtime = ctx.pop("runtime", None)
+    if runtime is None:
+        return
+    jobs = ctx.pop("jobs", None)
+    if jobs is not None:
+        await jobs.sender.aclose()
+    await runtime.aclose()
+
+
+async def run_worker(settings: Settings, *, burst: bool = False, namespace: str = DEFAULT_NAMESPACE) -> None:
+    """Run the worker against settings.redis_url until stopped (or, with `burst`, until the queue is empty)."""
+    if not settings.redis_url:
+        raise ValueError("the worker needs REDIS_URL (e.g. redis://localhost:6379/0): it takes jobs from Redis")
+    options = worker_options(settings, namespace=namespace, on_startup=startup, on_shutdown=shutdown)
+    worker = Worker(redis_settings=RedisSettings.from_dsn(settings.redis_url), burst=burst, handle_signals=not burst,
+                    **options)
+    try:
+        await worker.async_run()
+    except asyncio.CancelledError:  # a signal stopped it
+        pass
+    finally:
+        await worker.close()
