@@ -48,11 +48,21 @@ class Engine:
         self.flows = flows
 
     async def handle(self, event: InboundEvent) -> Turn:
-        flows = self.flows
+        """Lock and load the user's conversation, run one turn, save and unlock (chat, tests, jobs)."""
         async with self.store.checkout(event.phone) as checkout:
-            step = Step(self, flows, event, checkout.conversation)
-            turn = await step.run()
-            await checkout.commit(step.conversation)
+            turn = await self.run_turn(event, checkout.conversation)
+            assert turn.conversation is not None
+            await checkout.commit(turn.conversation)
+        return turn
+
+    async def run_turn(self, event: InboundEvent, conversation: Conversation | None) -> Turn:
+        """One turn on a conversation the caller loaded; the store is never touched.
+
+        The caller commits `turn.conversation` (the state after the turn) together with whatever else must
+        change atomically with it (the WhatsApp pipeline writes it with the replies and the inbox ack)."""
+        step = Step(self, self.flows, event, conversation)
+        turn = await step.run()
+        turn.conversation = step.conversation
         self.counts["events"] += 1
         return turn
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from engine.actions import ActionCall
+from engine.conversation import Conversation
 from engine.events import InboundEvent
 from engine.messages import OutboundMessage
 
@@ -19,6 +20,8 @@ class Turn:
     state: str = ""
     calls: list[ActionCall] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    #: The conversation as this turn leaves it, for the caller to commit (None: nothing to save).
+    conversation: Conversation | None = None
 
 
 class ConversationEngine(Protocol):
