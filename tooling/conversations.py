@@ -29,8 +29,9 @@ import yaml
 from app.chat import format_message
 from engine.compiler import triggers
 from engine.turn import Turn
-from flows.source import Source, parse
+from flows.source import Source, dotted, parse
 from flows.targets import STAY, resolve
+from flows.texts import reworded, wordings
 from tooling.harness import TestClock, UserSession, World, build_world, parse_duration, phone_for
 
 EXPECT_KEYS = {"says", "not_says", "matches", "buttons", "rows", "state", "called", "not_called", "silent"}
@@ -42,9 +43,13 @@ class Failure:
     message: str
     expected: str = ""
     actual: str = ""
+    #: Old and new wording side by side when the bot's text was probably reworded in flows.yaml.
+    hint: str = ""
 
     def format(self) -> str:
         out = [f"{self.where}: {self.message}"]
+        if self.hint:
+            out.append(self.hint)
         if self.expected or self.actual:
             out.append(side_by_side(self.expected, self.actual))
         return "\n".join(out)
@@ -117,6 +122,7 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
         await user.start(str(test.get("as", "unlinked")))
         turn: Turn | None = None
         sent = ""
+        tapped_away: tuple[str, list[str]] = ("", [])  # a title tapped that was not on offer, and what was
         for s, step in enumerate(test.get("steps") or []):
             path = ("tests", index, "steps", s)
             if not isinstance(step, dict) or len(step) != 1:
@@ -128,6 +134,8 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                 except ValueError as exc:
                     raise StepError(conv.where(*path), str(exc)) from None
                 sent = _describe_input(value)
+                offered = [c.title for c in user.last.choices()] if user.last else []
+                tapped_away = (_title_not_on_offer(value, event), offered)
                 turn = await user.send(event)
                 world.actions.failing = False
             elif kind == "fail_actions":  # the next user turn's action calls fail, as if Inspector were down
@@ -139,9 +147,13 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                     raise StepError(conv.where(*path), "`bot:` before any `user:` step")
                 problem = check_turn(value, turn)
                 if problem:
-                    raise StepError(conv.where(*path), f"after you> {sent}: {problem}",
-                                    yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=60),
-                                    format_turn(turn))
+                    error = StepError(conv.where(*path), f"after you> {sent}: {problem}",
+                                      yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=60),
+                                      format_turn(turn))
+                    missing = _missing_text(value, turn)
+                    error.failure.hint = (rewording_hint(missing, _shown(turn), turn, world) if missing
+                                          else tap_hint(*tapped_away, world))
+                    raise error
             else:
                 raise StepError(conv.where(*path),
                                 f"unknown step `{kind}` (expected user, bot, advance or fail_actions)")
@@ -197,6 +209,84 @@ def check_turn(expect: Any, turn: Turn) -> str | None:
     return None
 
 
+def _missing_text(expect: Any, turn: Turn) -> str:
+    """The first `says:` snippet no message contains (the one a copy edit may have changed)."""
+    if isinstance(expect, str):
+        expect = {"says": expect}
+    if not isinstance(expect, dict):
+        return ""
+    texts = [m.text for m in turn.messages]
+    missing = [str(w) for w in _listed(expect.get("says")) if not any(str(w) in t for t in texts)]
+    for key, kind in (("buttons", "buttons"), ("rows", "list")):
+        wanted = expect.get(key)
+        wanted = wanted.get("include", []) if isinstance(wanted, dict) else wanted or []
+        offered = {c.title for m in turn.messages if m.kind == kind for c in m.choices()}
+        missing += [str(t) for t in wanted if t not in offered]
+    return missing[0] if missing else ""
+
+
+def _title_not_on_offer(value: Any, event: Any) -> str:
+    if isinstance(value, dict) and len(value) == 1:
+        (key, wanted), = value.items()
+        if key in ("button", "list", "tap") and isinstance(wanted, str) and event.reply_id == wanted:
+            return wanted
+    return ""
+
+
+def _shown(turn: Turn) -> list[str]:
+    return [part for m in turn.messages for part in (m.text, m.header or "", m.footer or "",
+                                                     *(c.title for c in m.choices()))]
+
+
+def _flows_source(world: World) -> Source | None:
+    path = world.runtime.engine.flows.loaded.path
+    try:
+        source, _ = parse(Path(path).read_text(encoding="utf-8"), str(path))
+    except OSError:
+        return None
+    return source
+
+
+def tap_hint(old: str, offered: list[str], world: World) -> str:
+    """A tapped title that was not on offer: show it beside the titles that were, with their flows.yaml line."""
+    if not old or not offered:
+        return ""
+    source = _flows_source(world)
+    where = ""
+    if source is not None:
+        lists: dict[tuple[Any, ...], set[str]] = {}
+        for wording in wordings(source.data):
+            if wording.path[-1] == "title":
+                lists.setdefault(wording.path[:-2], set()).add(wording.text)
+        overlap, choices = max(((len(titles & set(offered)), path) for path, titles in lists.items()),
+                               default=(0, ()))
+        if overlap:
+            where = f" {source.file}:{source.locate(choices)[0]} ({dotted(choices)})"
+    return ("  the test taps a title the message did not offer; if it was renamed, update the test:\n"
+            + side_by_side(old, "\n".join(offered), left_title="TAPPED IN THE TEST",
+                           right_title=f"OFFERED{where}"))
+
+
+def rewording_hint(old: str, shown: list[str], turn: Turn, world: World) -> str:
+    """When a failure quotes text the flows no longer have, show it beside the text that replaced it.
+
+    Staff reword flows.yaml; conversation tests pin wording. This finds the flows.yaml text the test most
+    likely quoted (preferring the state the bot ended in) and prints old and new side by side with its line.
+    """
+    source = _flows_source(world) if old else None
+    if source is None:
+        return ""
+    found = reworded(old, source, shown, prefer=(f"{turn.flow}.{turn.state}.",))
+    if found is None:
+        return ""
+    wording, line = found
+    if old in wording.text:
+        return ""
+    header = f"{source.file}:{line} ({wording.label})"
+    return ("  the test quotes text that is no longer in the flows; if the new wording is right, update the test:\n"
+            + side_by_side(old, wording.text, left_title="IN THE TEST (OLD)", right_title=f"IN {header} (NEW)"))
+
+
 def _compare_titles(key: str, wanted: Any, offered: list[str]) -> str | None:
     if isinstance(wanted, dict):  # {include: [...]}: a subset, in any order
         missing = [t for t in wanted.get("include", []) if t not in offered]
@@ -228,9 +318,10 @@ def format_turn(turn: Turn) -> str:
     return "\n".join(lines)
 
 
-def side_by_side(left: str, right: str, width: int = 48) -> str:
+def side_by_side(left: str, right: str, width: int = 48, *, left_title: str = "EXPECTED",
+                 right_title: str = "ACTUAL") -> str:
     a, b = left.rstrip("\n").split("\n"), right.rstrip("\n").split("\n")
-    rows = [f"  {'EXPECTED':<{width}} | ACTUAL", f"  {'-' * width}-+-{'-' * width}"]
+    rows = [f"  {left_title:<{width}} | {right_title}", f"  {'-' * width}-+-{'-' * width}"]
     for i in range(max(len(a), len(b))):
         x = a[i] if i < len(a) else ""
         y = b[i] if i < len(b) else ""

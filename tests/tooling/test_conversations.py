@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.shipped import ROOT, SHIPPED_FLOWS, edited, pieces, say_text, states_of, title
 from tooling.conversations import discover, load_file, run_file, run_paths
 
-ROOT = Path(__file__).resolve().parents[2]
 FILES = discover(ROOT / "tests" / "conversations")
-FLOWS = ROOT / "flows.yaml"
+FLOWS = SHIPPED_FLOWS
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -34,7 +34,45 @@ async def test_a_failing_step_names_its_line_and_shows_both_sides(tmp_path: Path
     assert outcome.failure is not None
     text = outcome.failure.format()
     assert f"{path}:5: after you> hi: no message says 'Goodbye'" in text
-    assert "EXPECTED" in text and "ACTUAL" in text and "Welcome to *Inspector*" in text
+    assert "EXPECTED" in text and "ACTUAL" in text and pieces(say_text("unlinked", "welcome"))[0] in text
+
+
+async def test_a_reworded_text_is_shown_old_beside_new_with_its_flows_line(tmp_path: Path) -> None:
+    """A staff copy edit breaks a conversation test; the failure says which flows.yaml line changed and how."""
+    old = pieces(say_text("seeker", "menu"))[-1]
+    old_title = title("seeker", "menu", "browse")
+
+    def reword(data):
+        menu = states_of(data, "seeker")["menu"]["say"]
+        menu["text"] = "Hello {{ user.name }}, how can I help you today?"
+        next(c for c in menu["choices"] if c["id"] == "browse")["title"] = "See all homes"
+
+    flows = tmp_path / "flows.yaml"
+    flows.write_text(edited(reword), encoding="utf-8")
+    line = next(n for n, text in enumerate(flows.read_text().splitlines(), 1) if "how can I help you today" in text)
+    path = tmp_path / "menu.yaml"
+    path.write_text(
+        "tests:\n"
+        "  - name: the menu\n"
+        "    as: seeker\n"
+        "    steps:\n"
+        "      - user: menu\n"
+        f"      - bot: {{says: {old!r}}}\n"
+        "  - name: browse\n"
+        "    as: seeker\n"
+        "    steps:\n"
+        "      - user: menu\n"
+        f"      - user: {{list: {old_title!r}}}\n"
+        "      - bot: {state: seeker.browse}\n",
+        encoding="utf-8",
+    )
+    said, tapped = await run_file(load_file(path), flows)
+    text = said.failure.format()
+    assert "IN THE TEST (OLD)" in text and f"IN {flows}:{line} (seeker.menu.say.text) (NEW)" in text, text
+    assert any(r.strip().startswith(old) and "{{ user.name }}, how can I help" in r for r in text.splitlines()), text
+    text = tapped.failure.format()
+    assert "TAPPED IN THE TEST" in text and "(seeker.menu.say.choices)" in text, text
+    assert any(old_title in r and "See all homes" in r for r in text.splitlines()), text
 
 
 async def test_coverage_lists_what_no_test_visits(tmp_path: Path) -> None:

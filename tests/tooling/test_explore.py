@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.shipped import SHIPPED_FLOWS, edited, states_of
 from tooling.conversations import load_file, run_file
 from tooling.explore import Violation, explore
 
-FLOWS = Path(__file__).resolve().parents[2] / "flows.yaml"
+FLOWS = SHIPPED_FLOWS
 
 
 def test_the_shipped_flows_hold_every_invariant() -> None:
@@ -24,10 +25,10 @@ def test_one_flow_with_a_seed() -> None:
 
 
 def test_a_template_with_an_undefined_value_fails_with_a_shrunk_saveable_transcript(tmp_path: Path) -> None:
-    text = FLOWS.read_text(encoding="utf-8")
-    broken = text.replace('text: "Hi {{ user.name }} 👋 What would you like to do?"',
-                          'text: "Hi {{ user.nickname }} 👋 What would you like to do?"')
-    assert broken != text
+    def misspell(data):  # a name that is never set, in the seeker's menu
+        states_of(data, "seeker")["menu"]["say"]["text"] += " {{ user.nickname }}"
+
+    broken = edited(misspell)
     flows = tmp_path / "flows.yaml"
     flows.write_text(broken, encoding="utf-8")
     with pytest.raises(Violation) as caught:
@@ -43,12 +44,13 @@ def test_a_template_with_an_undefined_value_fails_with_a_shrunk_saveable_transcr
 
 
 def test_a_loop_between_states_is_caught(tmp_path: Path) -> None:
-    text = FLOWS.read_text(encoding="utf-8")
-    seeker_help = "      help:\n        say:\n          text: |\n            ℹ️ *Help*\n"
-    assert text.count(seeker_help) == 3  # seeker, agent, inspector: break the first (the seeker's)
-    broken = text.replace(seeker_help, "      help:\n        goto: help_again\n\n      help_again:\n        goto: help\n\n"
-                          "      old_help:\n        say:\n          text: |\n            ℹ️ *Help*\n", 1)
-    assert broken != text
+    def loop(data):  # the seeker's help bounces between two states that move on at once
+        states = states_of(data, "seeker")
+        states["old_help"] = states["help"]
+        states["help"] = {"goto": "help_again"}
+        states["help_again"] = {"goto": "help"}
+
+    broken = edited(loop)
     flows = tmp_path / "flows.yaml"
     flows.write_text(broken, encoding="utf-8")
     with pytest.raises(Violation) as caught:
