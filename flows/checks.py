@@ -5,6 +5,7 @@ Every check appends a Problem located at the offending key; nothing raises, so o
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -193,8 +194,14 @@ class FlowChecker:
         if self.actions is None:
             return
         if name not in self.actions:
-            known = ", ".join(sorted(self.actions)) or "none registered"
-            self.add(path, f"action `{name}` does not exist (known: {known})")
+            close = difflib.get_close_matches(name, list(self.actions), n=1, cutoff=0.7)
+            if close:
+                hint = f"did you mean `{close[0]}`?"
+            elif len(self.actions) <= 8:
+                hint = f"known: {', '.join(sorted(self.actions)) or 'none registered'}"
+            else:
+                hint = "`python main.py actions` lists them all"
+            self.add(path, f"action `{name}` does not exist ({hint})")
             return
         accepted = self.actions[name]
         if accepted is not None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from flows.checks import ActionSignatures, CheckReport, FlowChecker
 from flows.problems import FlowsError, Problem
+from flows.recovery import recover
 from flows.schema import FlowFile
 from flows.source import Source, dotted, parse
 
@@ -41,13 +42,18 @@ def check_text(
     if source is None:
         return None, report
     try:
-        spec = FlowFile.model_validate(source.data)
+        spec: FlowFile | None = FlowFile.model_validate(source.data)
     except ValidationError as exc:
+        spec = None
         report.problems.extend(_schema_problems(exc, source))
+    # Schema errors cost only their node: the rest of the file is checked in the same run.
+    recovered = recover(source.data) if spec is None else None
+    if spec is None and recovered is None:
         report.problems.sort(key=lambda p: (p.line, p.column))
         return None, report
-    checked = FlowChecker(spec, source, actions).run()
-    checked.problems = sorted([*report.problems, *checked.problems], key=lambda p: (p.line, p.column))
+    checked = FlowChecker(spec or recovered.spec, source, actions).run()  # type: ignore[union-attr]
+    found = [p for p in checked.problems if recovered is None or recovered.keep(p)]
+    checked.problems = sorted([*report.problems, *found], key=lambda p: (p.line, p.column))
     return spec, checked
 
 

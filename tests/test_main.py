@@ -14,13 +14,13 @@ import httpx
 import pytest
 
 from tests.fakes.loopback import free_port
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.shipped import ROOT, SHIPPED_FLOWS, pieces, say_text, shows, state, title
 
 
 def env(tmp_path: Path, **extra: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("WHATSAPP_", "REDIS_URL", "SMTP_", "DATABASE_"))}
-    return {**base, "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PYTHONUNBUFFERED": "1", **extra}
+    return {**base, "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PYTHONUNBUFFERED": "1",
+            "FLOWS_PATH": str(SHIPPED_FLOWS), **extra}
 
 
 def test_serve_passes_metas_verification_handshake(tmp_path):
@@ -62,20 +62,22 @@ def run_chat(tmp_path: Path, script: str, *args: str) -> str:
 
 
 def test_chat_books_as_the_seeker_and_the_agent_sees_it(tmp_path):
-    out = run_chat(tmp_path, "menu\nBrowse properties\n1\nBook inspection\n1\nYes, book it\n/as agent\nmenu\n"
-                             "Inquiries\n", "--as", "seeker")
-    reference = re.search(r"Reference: \*(INS-\w+)\*", out)
-    assert reference, out
-    inquiries = out[out.index("Upcoming inspections on your properties"):]
-    assert reference.group(1) in inquiries
+    typed = [  # what a person types: the titles staff gave the choices (or a row's number)
+        "menu", title("seeker", "menu", "browse"), "1", title("seeker", "property_detail", "book"), "1",
+        title("seeker", "confirm_booking", "confirm_booking"), "/as agent", "menu", title("agent", "menu", "agent_inquiries"),
+    ]
+    out = run_chat(tmp_path, "\n".join(typed) + "\n", "--as", "seeker")
+    reference = re.search(r"INS-\w+", out)
+    assert reference and shows(say_text("seeker", "booked"), out), out
+    inquiries = out[out.index(pieces(say_text("agent", "inquiries"))[0]):]
+    assert reference.group() in inquiries
 
 
-@pytest.mark.parametrize("role,email,greeting", [
-    ("seeker", "seeker@example.com", "browse properties"),
-    ("agent", "agent@example.com", "Your listings"),
-    ("inspector", "inspector@example.com", "Your assigned inspections"),
+@pytest.mark.parametrize("role,email", [
+    ("seeker", "seeker@example.com"), ("agent", "agent@example.com"), ("inspector", "inspector@example.com"),
 ])
-def test_chat_links_each_demo_account_with_the_printed_code(tmp_path, role, email, greeting):
+def test_chat_links_each_demo_account_with_the_printed_code(tmp_path, role, email):
+    greeting = next(b.say for b in state("unlinked", "linked").branch if b.goto == f"{role}.menu")
     process = subprocess.Popen([sys.executable, "main.py", "chat", "--phone", "+2348099990001"], cwd=ROOT,
                                env=env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True, bufsize=1)
@@ -92,7 +94,7 @@ def test_chat_links_each_demo_account_with_the_printed_code(tmp_path, role, emai
         code = found.group(1) if found else None
     assert code, "".join(seen)
     out, _ = process.communicate(f"{code}\n", timeout=30)
-    assert "✅ Linked!" in out and greeting in out, out
+    assert shows(greeting, out), out
     assert process.returncode == 0
 
 

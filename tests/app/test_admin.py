@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,14 +14,13 @@ from app.admin import admin_routes
 from app.reload import FlowsReloader
 from app.runtime import action_signatures, build_runtime
 from app.web import create_app
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.shipped import SHIPPED_FLOWS, edited, states_of
 
 
 @pytest.fixture
 async def served(tmp_path):
     flows = tmp_path / "flows.yaml"
-    shutil.copy(ROOT / "flows.yaml", flows)
+    shutil.copy(SHIPPED_FLOWS, flows)
     settings = replace(Settings(), flows_path=flows, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
                        admin_token="s3cret")
     runtime = build_runtime(settings)
@@ -46,21 +44,28 @@ async def test_a_bad_edit_is_refused_and_a_good_one_swapped_in(served):
     auth = {"Authorization": "Bearer s3cret"}
     before = (await client.get("/api/v1/status")).json()["flows"]["hash"]
     original = flows.read_text()
-    flows.write_text(original.replace("goto: filter_location}", "goto: nowhere}", 1))
+
+    def retarget(data):
+        states_of(data, "seeker")["menu"]["say"]["choices"][0]["goto"] = "nowhere"
+
+    def reword(data):
+        states_of(data, "seeker")["menu"]["say"]["text"] = "How can I help today?"
+
+    flows.write_text(edited(retarget, original))
     refused = await client.post("/api/v1/admin/flows/reload", headers=auth)
     assert refused.status_code == 422
     assert any("state `nowhere` does not exist" in p for p in refused.json()["problems"])
     assert (await client.get("/api/v1/status")).json()["flows"]["hash"] == before
-    flows.write_text(original.replace("What would you like to do?", "How can I help today?"))
+    flows.write_text(edited(reword, original))
     accepted = await client.post("/api/v1/admin/flows/reload", headers=auth)
     assert accepted.status_code == 200 and accepted.json()["ok"] is True
     status = (await client.get("/api/v1/status")).json()["flows"]
     assert status["hash"] != before and status["hash"] == accepted.json()["hash"]
-    assert "How can I help today?" in runtime.engine.flows.spec.flows["seeker"].states["menu"].say.text
+    assert runtime.engine.flows.spec.flows["seeker"].states["menu"].say.text == "How can I help today?"
 
 
 async def test_reload_is_disabled_without_a_token(tmp_path):
-    settings = replace(Settings(), flows_path=ROOT / "flows.yaml", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    settings = replace(Settings(), flows_path=SHIPPED_FLOWS, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
     runtime = build_runtime(settings)
     reloader = FlowsReloader(settings.flows_path, action_signatures(runtime.actions), runtime.engine)
     app = create_app(runtime, sender=LogSender(), routes=admin_routes(runtime.engine, reloader, ""))

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import fakeredis
 
 from engine.conversation import Conversation
 from engine.store import ConversationStore
 from flows.diff import diff_specs, live_in_states
 from flows.loader import check_text
+from tests.shipped import edited as edit
+from tests.shipped import shipped_text, states_of
 
-FLOWS = (Path(__file__).resolve().parents[2] / "flows.yaml").read_text(encoding="utf-8")
+FLOWS = shipped_text()
 
 
 def spec_of(text: str):  # type: ignore[no-untyped-def]
@@ -21,15 +21,16 @@ def spec_of(text: str):  # type: ignore[no-untyped-def]
 
 
 def edited() -> str:
-    text = FLOWS.replace("      no_saved:\n        say:\n          text: \"You have no saved",
-                         "      no_saved:\n        say:\n          text: \"Nothing saved")
-    text = text.replace("- {id: cancel, title: \"Cancel\", goto: menu}",
-                        "- {id: cancel, title: \"Cancel\", goto: property_detail}")
-    start, end = text.index("      no_bookings:"), text.index("      booking_detail:")
-    text = text[:start] + text[end:]
-    text = text.replace("on_empty: no_bookings", "on_empty: no_properties")
-    return text.replace("      filtered:\n        set: {page: 0}\n        goto: browse\n",
-                        "      filtered:\n        set: {page: 0}\n        goto: again\n\n      again:\n        goto: browse\n")
+    def change(data):
+        states = states_of(data, "seeker")
+        states["no_saved"]["say"]["text"] = "Nothing saved yet."
+        next(c for c in states["confirm_booking"]["say"]["choices"] if c["id"] == "cancel")["goto"] = "property_detail"
+        del states["no_bookings"]
+        states["bookings"]["on_empty"] = "no_properties"
+        states["filtered"]["goto"] = "again"
+        states["again"] = {"goto": "browse"}
+
+    return edit(change)
 
 
 def test_the_same_file_has_no_changes() -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
 from flows.graph import build_graph, render, render_svg, to_dot, to_mermaid
 from flows.loader import check_text
+from tests.shipped import edited, shipped_text, states_of, title
 
-FLOWS = (Path(__file__).resolve().parents[2] / "flows.yaml").read_text(encoding="utf-8")
+FLOWS = shipped_text()
 
 
 def spec_of(text: str):  # type: ignore[no-untyped-def]
@@ -26,7 +26,7 @@ def test_every_state_and_edge_with_its_input() -> None:
         (f, s) for f, flow in spec.flows.items() for s in flow.states}
     labels = {(e.source, e.target): (e.label, e.kind) for e in graph.edges}
     assert labels[("unlinked__welcome", "unlinked__send_code")] == ("‹email›", "route")
-    assert labels[("seeker__menu", "seeker__browse")] == ("[Browse properties]", "choice")
+    assert labels[("seeker__menu", "seeker__browse")] == (f"[{title('seeker', 'menu', 'browse')}]", "choice")
     assert labels[("seeker__browse", "seeker__no_properties")] == ("on_empty", "empty")
     assert labels[("seeker__book", "seeker__booking_failed")] == ("on_error", "error")
     assert labels[("seeker__browse", "seeker__property_detail")] == ("pick from properties['items']", "pick")
@@ -40,14 +40,17 @@ def test_one_flow_shows_other_flows_as_stubs_and_commands_once() -> None:
     assert [(n.flow, n.state) for n in stubs] == [("unlinked", "welcome")]
     mermaid = to_mermaid(graph)
     assert mermaid.count("Commands, from every state") == 1
-    assert "menu, main menu, home, back to menu → @menu" in mermaid
+    assert f"{', '.join(spec_of(FLOWS).commands['menu'].keywords)} → @menu" in mermaid
     assert "-.->|\"on_error\"|" in mermaid and "linkStyle" in mermaid and "stroke:#d32f2f" in mermaid
     dot = to_dot(graph)
     assert 'style=dashed color="#d32f2f"' in dot and "shape=note" in dot
 
 
 def test_unreachable_states_and_dead_ends_are_highlighted() -> None:
-    broken = FLOWS.replace("      next_page:\n", "      orphan:\n        say: \"Nobody comes here\"\n\n      next_page:\n")
+    def orphan(data):
+        states_of(data, "seeker")["orphan"] = {"say": "Nobody comes here"}
+
+    broken = edited(orphan)
     graph = build_graph(spec_of(broken), "seeker")
     [orphan] = [n for n in graph.nodes if n.state == "orphan"]
     assert orphan.unreachable and orphan.dead_end

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +12,9 @@ import pytest
 
 from flows.loader import check_text, load_flows
 from flows.problems import FlowsError
+from tests.shipped import ROOT, SHIPPED_FLOWS, edited, states_of
 
-ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "flows.yaml"
+SHIPPED = SHIPPED_FLOWS
 SAMPLE = Path(__file__).parent / "sample.yaml"
 
 
@@ -47,45 +48,39 @@ def test_shipped_flows_are_valid_with_the_real_actions():
     assert loaded.report.states > 50
 
 
-BROKEN_EDITS = [
-    # (original, replacement, expected message fragment, needle on the reported line)
-    ('goto: filter_location}', 'goto: filter_locaton}', "state `filter_locaton` does not exist", "filter_locaton"),
-    ('goto: seeker.menu\n', 'goto: seekr.menu\n', "flow `seekr` does not exist", "seekr.menu"),
-    ('call: inspector.agent_inquiries', 'call: inspector.agent_inquirys', "action `inspector.agent_inquirys` does not exist",
-     "agent_inquirys"),
-    ('Hi {{ user.name }} 👋 What would you like to see?', 'Hi {{ usr.name }} 👋 What would you like to see?',
-     "template variable `usr` is never set", "usr.name"),
-    ('title: "Main menu", goto: menu}\n\n      next_page', 'title: "Main menu, then much more", goto: menu}\n\n      next_page',
-     "is 25 chars; WhatsApp allows 24", "Main menu, then much more"),
-    ('            - {id: cancel, title: "Cancel", goto: menu}\n\n      book:',
-     '            - {id: cancel, title: "Cancel", goto: menu}\n            - {id: fourth, title: "Fourth", goto: book}\n'
-     '          style: buttons\n\n      book:', "4 choices but WhatsApp allows 3", None),
-    ('  rate_limited: ', '  rate_limitd: ', "`messages.rate_limited` is missing", None),
-    ('        otherwise: "Please pick a budget or type an amount such as 30m."',
-     '        otherwis: "typo"', "unknown key `otherwis` (expected one of:", "otherwis"),
-]
+BROKEN = Path(__file__).parent / "fixtures" / "broken.yaml"
+SAMPLE_ACTIONS = {"test.identify": None, "test.link": {"email"}, "test.items": {"page"}}
 
 
-def test_a_broken_copy_reports_every_problem_with_its_line():
-    text = SHIPPED.read_text()
-    broken = text
-    for original, replacement, *_ in BROKEN_EDITS:
-        assert original in broken, original
-        broken = broken.replace(original, replacement, 1)
-    errors = problems_of(broken)
-    joined = "\n".join(errors)
-    # Schema errors stop the semantic pass; fix the schema error and the rest appear, each at its line.
-    assert "unknown key `otherwis`" in joined
-    assert f"flows.yaml:{line_of(broken, 'otherwis:')}:" in joined
-    fixed = broken.replace('        otherwis: "typo"', '        otherwise: "Please pick a budget."')
-    errors = problems_of(fixed, {"inspector.available_properties": None})  # only one action is known
-    joined = "\n".join(errors)
-    for _, _, fragment, needle in BROKEN_EDITS:
-        if fragment and "otherwis" not in fragment:
-            assert fragment in joined, fragment
-            if needle:
-                line = line_of(fixed, needle)
-                assert any(e.startswith(f"flows.yaml:{line}:") and fragment in e for e in errors), (fragment, line)
+def expectations(text: str) -> list[tuple[int, str]]:
+    """`# expect: fragment` comments of a fixture, with their line numbers."""
+    return [(n, line.split("# expect:", 1)[1].strip()) for n, line in enumerate(text.splitlines(), 1)
+            if "# expect:" in line]
+
+
+def test_a_broken_file_reports_schema_reference_and_template_errors_in_one_run():
+    """A schema typo no longer hides the rest: every marked line gets its problem, with file:line:col."""
+    text = BROKEN.read_text()
+    errors = problems_of(text, SAMPLE_ACTIONS)
+    wanted = expectations(text)
+    assert len(wanted) >= 12
+    for line, fragment in wanted:
+        assert any(e.startswith(f"flows.yaml:{line}:") and fragment in e for e in errors), (line, fragment, errors)
+    assert all(re.match(r"flows\.yaml:\d+:\d+: ", e) for e in errors)
+    # Nothing is reported that only follows from a broken node (e.g. `how_many` is still set by `count`).
+    lines = {line for line, _ in wanted}
+    assert [e for e in errors if int(e.split(":")[1]) not in lines] == []
+
+
+def test_check_prints_every_problem_of_the_broken_fixture(tmp_path):
+    done = subprocess.run([sys.executable, "main.py", "check", "--no-actions", str(BROKEN)], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    for line, fragment in expectations(BROKEN.read_text()):
+        if "test.ident" in fragment or "did you mean `test." in fragment:
+            continue  # actions are not checked with --no-actions
+        assert any(out.startswith(f"{BROKEN}:{line}:") and fragment in out
+                   for out in done.stdout.splitlines()), (line, fragment, done.stdout)
 
 
 def test_duplicate_keys_and_yaml_on_keyword():
@@ -118,14 +113,18 @@ def test_load_flows_raises_with_all_problems(tmp_path):
 
 
 def test_check_command_exit_codes(tmp_path):
-    ok = subprocess.run([sys.executable, "main.py", "check"], cwd=ROOT, capture_output=True, text=True)
+    ok = subprocess.run([sys.executable, "main.py", "check", str(SHIPPED)], cwd=ROOT, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "flows.yaml: ok, 4 flows" in ok.stdout
+    assert f"{SHIPPED}: ok, 4 flows" in ok.stdout
     broken = tmp_path / "broken.yaml"
-    broken.write_text(SHIPPED.read_text().replace("goto: filter_location}", "goto: nowhere}", 1))
+
+    def retarget(data):
+        states_of(data, "seeker")["menu"]["say"]["choices"][0]["goto"] = "nowhere"
+
+    broken.write_text(edited(retarget))
     bad = subprocess.run([sys.executable, "main.py", "check", str(broken)], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 1
-    assert f"{broken}:{line_of(broken.read_text(), 'goto: nowhere}')}:" in bad.stdout
+    assert f"{broken}:{line_of(broken.read_text(), 'goto: nowhere')}:" in bad.stdout
     assert "state `nowhere` does not exist in flow `seeker`" in bad.stdout
 
 

@@ -23,6 +23,7 @@ from adapters.whatsapp.outbound import WhatsAppSender
 from app.jobs import build_job_context
 from app.runtime import Runtime, build_runtime
 from tests.services import TEST_REDIS_URL
+from tests.shipped import SHIPPED_FLOWS
 
 REDIS_URL = TEST_REDIS_URL
 ROOT = Path(__file__).resolve().parents[3]
@@ -42,7 +43,7 @@ PHONES = {user_id: f"+23481{index:08d}" for index, user_id in enumerate(USERS, s
 def patched_flows(tmp_path: Path) -> Path:
     """The shipped flows (they schedule and cancel reminders), copied so a test may edit its own."""
     path = tmp_path / "flows.yaml"
-    path.write_text((ROOT / "flows.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    path.write_text(SHIPPED_FLOWS.read_text(encoding="utf-8"), encoding="utf-8")
     return path
 
 

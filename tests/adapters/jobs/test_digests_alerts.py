@@ -7,6 +7,7 @@ from datetime import timedelta
 from adapters.inspector.models import AlertPreferences, Property
 from adapters.jobs.alerts import HIGH_WATER
 from tests.adapters.jobs.support import PHONES, now
+from tests.shipped import shipped_spec, shows
 
 
 async def test_daily_digest_goes_to_inspectors_with_inspections_today_and_agents_with_tomorrows(world, graph):
@@ -21,7 +22,7 @@ async def test_daily_digest_goes_to_inspectors_with_inspections_today_and_agents
     sent = {c.to: c for c in graph.messages}
     assert set(sent) == {PHONES["usr_ngozi"], PHONES["usr_amaka"]}
     ngozi = sent[PHONES["usr_ngozi"]]
-    assert ngozi.json["type"] == "interactive" and "You have 2 inspections today" in ngozi.text
+    assert ngozi.json["type"] == "interactive" and shows(shipped_spec().notifications["inspector_daily"].text, ngozi.text)
     assert "INS-7K3Q" in ngozi.text and "INS-4MX9" in ngozi.text
     amaka = sent[PHONES["usr_amaka"]]
     assert amaka.json["template"]["name"] == "agent_daily_summary"

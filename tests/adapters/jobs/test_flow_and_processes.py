@@ -14,33 +14,44 @@ from app.inprocess import start_inprocess_jobs
 from app.runtime import build_runtime
 from engine.events import InboundEvent
 from tests.adapters.jobs.support import PHONES, REDIS_URL, ROOT, USERS, make_settings, now
+from tests.shipped import say_text, shows
 
 
 async def say(world, phone: str, text: str):
     return await world.runtime.engine.handle(InboundEvent(phone=phone, text=text))
 
 
+async def tap(world, phone: str, choice_id: str):
+    """Tap a choice by its id (titles are staff's wording and may change)."""
+    event = InboundEvent(phone=phone, kind="button", text="", reply_id=choice_id, message_type="interactive")
+    return await world.runtime.engine.handle(event)
+
+
 async def book_through_the_flow(world):
     phone = PHONES["usr_ada"]
     user = await world.runtime.linking.link_demo_user(phone, USERS["usr_ada"])
     await world.runtime.engine.start_as(phone, user)
-    for text in ("menu", "Browse properties", "1", "Book inspection", "1"):
-        await say(world, phone, text)
-    return await say(world, phone, "Yes, book it")
+    await say(world, phone, "menu")
+    await tap(world, phone, "browse")
+    await say(world, phone, "1")
+    await tap(world, phone, "book")
+    await say(world, phone, "1")
+    return await tap(world, phone, "confirm_booking")
 
 
 async def test_booking_in_the_flow_schedules_the_reminder_and_cancelling_drops_it(world):
     turn = await book_through_the_flow(world)
     assert [(c.name, c.ok) for c in turn.calls] == [("inspector.book_inspection", True),
                                                     ("jobs.schedule_reminder", True)]
-    assert turn.messages[0].text.startswith("✅ Booked!") and turn.state == "booked"
+    assert shows(say_text("seeker", "booked"), turn.messages[0].text) and turn.state == "booked"
     assert len(await world.queued()) == 1
     phone = PHONES["usr_ada"]
-    for text in ("My inspections", "1", "Cancel inspection"):
-        await say(world, phone, text)
-    turn = await say(world, phone, "Yes, cancel it")
+    await tap(world, phone, "bookings")
+    await say(world, phone, "1")
+    await tap(world, phone, "cancel_booking")
+    turn = await tap(world, phone, "confirm_cancel")
     assert [c.name for c in turn.calls] == ["inspector.cancel_booking", "jobs.cancel_reminder", "inspector.my_bookings"]
-    assert turn.messages[0].text.startswith("🗑 Cancelled your inspection")
+    assert shows(say_text("seeker", "do_cancel"), turn.messages[0].text)
     assert await world.queued() == []
 
 
@@ -52,8 +63,8 @@ async def test_a_reminder_that_cannot_be_scheduled_does_not_lose_the_booking(wor
     turn = await book_through_the_flow(world)
     assert [(c.name, c.ok) for c in turn.calls][-1] == ("jobs.schedule_reminder", False)
     [message] = turn.messages
-    assert message.text.startswith("✅ Booked! Your inspection of") and "Reference: *INS-" in message.text
-    assert [b.title for b in message.buttons] == ["My inspections", "Main menu"]
+    assert shows(say_text("seeker", "booked"), message.text) and "INS-" in message.text
+    assert [b.id for b in message.buttons] == ["bookings", "menu"]
 
 
 def test_main_py_worker_processes_a_job_enqueued_by_another_process(tmp_path, graph, namespace):

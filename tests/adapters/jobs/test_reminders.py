@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 from tests.adapters.jobs.support import PHONES, now
+from tests.shipped import shipped_spec, shows
 
 
 async def book(world, *, starts_in: timedelta, property_id: str = "prp_03", seeker: str = "usr_ada"):
@@ -39,7 +40,7 @@ async def test_inside_the_window_the_reminder_is_free_form_text_with_buttons(wor
     await world.run_jobs()
     [sent] = graph.messages
     assert sent.json["type"] == "interactive"
-    assert "Reminder: your inspection of *2-Bed Flat, Yaba*" in sent.text
+    assert shows(shipped_spec().notifications["inspection_reminder"].text, sent.text) and "2-Bed Flat, Yaba" in sent.text
     assert inspection.reference in sent.text and "Tunde Agent" in sent.text
 
 
