@@ -151,8 +151,9 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                                       yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=60),
                                       format_turn(turn))
                     missing = _missing_text(value, turn)
-                    error.failure.hint = (rewording_hint(missing, _shown(turn), turn, world) if missing
-                                          else tap_hint(*tapped_away, world))
+                    # A renamed title the test tapped is the root cause of what follows: show that first.
+                    error.failure.hint = (tap_hint(*tapped_away, world) if tapped_away[0]
+                                          else rewording_hint(missing, _shown(turn), turn, world))
                     raise error
             else:
                 raise StepError(conv.where(*path),

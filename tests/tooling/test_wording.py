@@ -1,0 +1,99 @@
+"""Staff may reword anything in flows.yaml: proof that only conversation tests pin wording.
+
+Every text of a copy of the shipped flows (messages, says, titles, descriptions, notifications) is rewritten;
+the flow-dependent Python tests then run against the copy in a subprocess and must pass, while the
+conversation tests fail, each failure showing the old text beside the new one with its flows.yaml line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from flows.loader import check_text
+from flows.source import parse
+from flows.texts import Wording, wordings
+from tests.shipped import ROOT, SHIPPED_FLOWS
+from tooling.conversations import discover, run_paths
+
+_TAG = re.compile(r"(\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\})", re.DOTALL)
+MARK = "✎"
+
+
+def reword(wording: Wording) -> str:
+    """A different wording of the same text: marked, and every fixed word in capitals (tags untouched)."""
+    text = MARK + "".join(part if _TAG.fullmatch(part) else part.upper() for part in _TAG.split(wording.text))
+    if "{{" not in text and "{%" not in text and len(text) > wording.limit:
+        text = text[: wording.limit]
+    return text
+
+
+def rewrite(text: str) -> tuple[str, int]:
+    """The flows text with every wording rewritten, and how many texts that was."""
+    source, problems = parse(text)
+    assert source is not None and not problems
+    found = list(wordings(source.data))
+    for wording in found:
+        *parents, key = wording.path
+        node = source.data
+        for part in parents:
+            node = node[part]
+        node[key] = reword(wording)
+    return yaml.safe_dump(source.data, allow_unicode=True, sort_keys=False, width=1000), len(found)
+
+
+def flow_dependent_tests() -> list[str]:
+    """Every test module that runs on the shipped flows (through tests/shipped.py or the jobs world)."""
+    chosen = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        text = path.read_text(encoding="utf-8")
+        if path.name == Path(__file__).name:
+            continue
+        if "tests.shipped" in text or "tests.adapters.jobs.support" in text:
+            chosen.append(str(path.relative_to(ROOT)))
+    return chosen
+
+
+def test_every_text_is_rewritten_and_the_copy_is_still_valid(tmp_path: Path) -> None:
+    original = SHIPPED_FLOWS.read_text(encoding="utf-8")
+    copy, count = rewrite(original)
+    spec, report = check_text(copy)
+    assert spec is not None and not report.errors, [p.format() for p in report.errors]
+    source, _ = parse(original)
+    before = {w.label: w.text for w in wordings(source.data)}
+    after = {w.label: w.text for w in wordings(parse(copy)[0].data)}
+    assert count == len(before) > 150 and before.keys() == after.keys()
+    assert all(after[label] != text for label, text in before.items())
+
+
+def test_python_tests_pass_on_reworded_flows_and_conversation_tests_fail_readably(tmp_path: Path) -> None:
+    copy = tmp_path / "flows.yaml"
+    copy.write_text(rewrite(SHIPPED_FLOWS.read_text(encoding="utf-8"))[0], encoding="utf-8")
+    modules = flow_dependent_tests()
+    assert "tests/app/test_reload.py" in modules and "tests/adapters/jobs/test_reminders.py" in modules
+    # The conversation files pin wording on purpose; the tooling tests beside them must not.
+    selection = [*modules, "-k", "not test_conversation_file"]
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *selection],
+                          cwd=ROOT, env={**os.environ, "TEST_FLOWS_PATH": str(copy)},
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and "failed" not in done.stdout
+
+
+async def test_conversation_tests_on_reworded_flows_show_old_beside_new(tmp_path: Path) -> None:
+    copy = tmp_path / "flows.yaml"
+    copy.write_text(rewrite(SHIPPED_FLOWS.read_text(encoding="utf-8"))[0], encoding="utf-8")
+    outcomes, _ = await run_paths(discover(ROOT / "tests" / "conversations"), copy)
+    failures = [o.failure.format() for o in outcomes if o.failure]
+    assert len(failures) >= len(outcomes) * 3 // 4
+    quoting = [f for f in failures if "no message says" in f.splitlines()[0] or "TAPPED IN THE TEST" in f]
+    assert len(quoting) >= len(failures) * 3 // 4
+    for failure in quoting:
+        assert f"{copy}:" in failure and ("IN THE TEST (OLD)" in failure or "TAPPED IN THE TEST" in failure), failure
+        # The new wording stands beside the old: the rewritten (capitalised, marked) text is on the right.
+        assert any(" | " in row and MARK in row.split(" | ", 1)[1] for row in failure.splitlines()), failure
