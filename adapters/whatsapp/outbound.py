@@ -92,8 +92,9 @@ def backoff_retry(
 class WhatsAppSender:
     """Sends through the Cloud API with pywa_async (its httpx session routed to the configured URL)."""
 
-    def __init__(self, settings: Settings, *, retry: RetryHook | None = None, timeout: float = 10.0) -> None:
-        self._session = graph_session(settings, timeout=timeout)
+    def __init__(self, settings: Settings, *, retry: RetryHook | None = None, timeout: float = 10.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._session = graph_session(settings, timeout=timeout, transport=transport)
         self.wa = WhatsApp(
             phone_id=settings.whatsapp_phone_id,
             token=settings.whatsapp_token,
