@@ -125,6 +125,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 1
 
     async def main() -> int:
+        logging.getLogger("serve").info("event loop: %s", type(asyncio.get_running_loop()).__module__)
         runtime = _runtime_or_explain(settings, "the server was not started")
         if runtime is None:
             return 1
@@ -153,7 +154,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             await runtime.aclose()
         return 0
 
-    return asyncio.run(main())
+    return _run_loop(main())
+
+
+def _run_loop(coro):  # type: ignore[no-untyped-def]
+    """uvloop when installed (uvicorn[standard] brings it, and uvicorn's own `run` would pick it), else asyncio."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
