@@ -7,6 +7,7 @@ migrations run once, in the parent, before any worker starts (`prepare`), never 
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import logging
 from typing import Any
@@ -43,6 +44,7 @@ def build_serve_app(settings: Settings) -> Starlette:
     jobs: list[InProcessJobs] = []
 
     async def start() -> None:
+        log.info("event loop: %s", type(asyncio.get_running_loop()).__module__)
         if not settings.whatsapp_configured:
             log.warning("WHATSAPP_TOKEN/WHATSAPP_PHONE_ID not set: development mode, replies are logged, not sent. "
                         "Use `python main.py chat` to talk to the bot locally.")

@@ -96,10 +96,10 @@ class WhatsAppSender:
     """Sends through the Cloud API with pywa_async (its httpx session routed to the configured URL)."""
 
     def __init__(self, settings: Settings, *, retry: RetryHook | None = None, timeout: float = 10.0,
-                 patient_timeout: float = 30.0) -> None:
+                 patient_timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
         # Two clients: pywa takes no per-request timeout, and the one resend after a timeout waits longer.
-        self._session = graph_session(settings, timeout=timeout)
-        self._patient_session = graph_session(settings, timeout=patient_timeout)
+        self._session = graph_session(settings, timeout=timeout, transport=transport)
+        self._patient_session = graph_session(settings, timeout=patient_timeout, transport=transport)
         self.wa = self._client(settings, self._session)
         self.wa_patient = self._client(settings, self._patient_session)
         self.retry = retry or backoff_retry()
