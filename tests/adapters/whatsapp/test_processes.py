@@ -54,7 +54,7 @@ async def test_sigkill_of_one_of_two_processes_under_load_the_survivor_finishes_
 
         async def deliver(client: httpx.AsyncClient, body: dict, prefer: int) -> None:
             raw, headers = p.signed(body, SECRET)
-            for attempt in range(400):  # Meta (or the load balancer) tries again, on whichever is up
+            for _attempt in range(400):  # Meta (or the load balancer) tries again, on whichever is up
                 target = prefer if alive[prefer] else 1 - prefer
                 try:
                     r = await client.post(f"{urls[target]}/api/v1/webhook", content=raw, headers=headers)
