@@ -49,6 +49,7 @@ def test_serve_passes_metas_verification_handshake(tmp_path):
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=20)
     assert "development mode" in output
+    assert "event loop: uvloop" in output
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status says what stopped it.
     assert "Application shutdown complete" in output
     assert process.returncode in (0, -signal.SIGTERM)
