@@ -71,7 +71,6 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     from flows.schema import FlowFile
 
     schema = FlowFile.model_json_schema()
-    schema["title"] = "Inspector WhatsApp flows.yaml"
     text = json.dumps(schema, indent=2, ensure_ascii=False)
     if args.output:
         Path(args.output).write_text(text + "\n", encoding="utf-8")

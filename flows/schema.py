@@ -7,12 +7,40 @@ either `goto` (moves on at once) or waits for input matched against its choices 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from flows import limits
 
 CaptureKind = Literal["email", "code", "number", "date", "time", "text"]
 ROLES = ("unlinked", "seeker", "agent", "inspector")
+TEMPLATE = r"\{\{|\{%"
+
+
+def _fits(limit: int) -> dict[str, Any]:
+    """JSON Schema for a text WhatsApp limits to `limit` characters, unless it is a template (cut when rendered).
+
+    Only editors see this; `check` enforces the limits itself, with the cut text in its message.
+    """
+    return {"allOf": [{"anyOf": [{"maxLength": limit}, {"pattern": TEMPLATE}]}]}
+
+
+def _at_most(count: int) -> dict[str, Any]:
+    return {"maxItems": count}
+
+
+def _say_shorthand(value: Any) -> Any:
+    return {"text": value} if isinstance(value, str) else value
+
+
+def _otherwise_shorthand(value: Any) -> Any:
+    return {"say": value} if isinstance(value, str) else value
+
+
+TARGET = ("Where to go: `state`, `flow.state`, `@menu`, `@start`, `@stay` (re-prompt) or `@<state>` of the "
+          "user's own flow.")
+SET = "Context values to set, by name; a value that is only `{{ expr }}` keeps its native type."
 
 
 class Model(BaseModel):
@@ -22,51 +50,104 @@ class Model(BaseModel):
 class Choice(Model):
     """A reply button or list row, with where it leads."""
 
-    id: str = Field(description="Sent back by WhatsApp when tapped; <= 256 chars.")
-    title: str = Field(description="Button title (<= 20 chars) or list row title (<= 24 chars).")
-    description: str = Field("", description="List rows only; <= 72 chars.")
-    goto: str | None = Field(None, description="Target state; omitted = stay and re-prompt.")
-    set: dict[str, Any] = Field(default_factory=dict, description="Context values to set when chosen.")
-    say: str | None = Field(None, description="Text sent before moving on.")
-    when: str | None = Field(None, alias="if", description="Offer the choice only when this expression holds.")
+    id: str = Field(description="Sent back by WhatsApp when tapped; unique in its message; <= 256 chars.",
+                    examples=["browse", "confirm_booking"], json_schema_extra={"maxLength": limits.ID})
+    title: str = Field(description="Button title (<= 20 chars) or list row title (<= 24 chars).",
+                       examples=["Browse properties", "Yes, book it"], json_schema_extra=_fits(limits.ROW_TITLE))
+    description: str = Field("", description="Second line of a list row (makes the message a list); <= 72 chars.",
+                             examples=["Available homes, a few at a time"],
+                             json_schema_extra=_fits(limits.ROW_DESCRIPTION))
+    goto: str | None = Field(None, description=TARGET + " Omitted: stay and re-prompt.",
+                             examples=["browse", "@menu", "seeker.menu"])
+    set: dict[str, Any] = Field(default_factory=dict, description=SET, examples=[{"page": 0}])
+    say: str | None = Field(None, description="Text sent before moving on.", examples=["Sure."])
+    when: str | None = Field(None, alias="if", description="Offer the choice only when this expression holds.",
+                             examples=["properties.has_next", "page > 0"])
 
 
 class ChoicesFrom(Model):
     """One choice per item of a list in the context (e.g. the properties an action returned)."""
 
-    items: str = Field(description="Expression giving the list, e.g. `properties.items`.")
-    id: str = Field(description="Template for each row id, with `item` in scope.")
-    title: str = Field(description="Template for each row title, with `item` in scope.")
-    description: str = ""
-    into: str | None = Field(None, description="Context name the chosen item is stored under.")
-    goto: str | None = None
-    set: dict[str, Any] = Field(default_factory=dict)
-    limit: int = Field(10, ge=1, le=10)
+    items: str = Field(description="Expression giving the list. Use `x['items']` for a result's `items` key: "
+                                   "`x.items` is the dict method, not the list.",
+                       examples=["properties['items']", "bookings"])
+    id: str = Field(description="Template for each row id, with `item` in scope.", examples=["prop:{{ item.id }}"])
+    title: str = Field(description="Template for each row title (<= 24 chars, cut when longer), `item` in scope.",
+                       examples=["{{ item.row_title }}"])
+    description: str = Field("", description="Template for each row's second line (<= 72 chars), `item` in scope.",
+                             examples=["{{ item.summary }}"])
+    into: str | None = Field(None, description="Context name the chosen item is stored under.",
+                             examples=["property"])
+    goto: str | None = Field(None, description=TARGET, examples=["property_detail"])
+    set: dict[str, Any] = Field(default_factory=dict, description=SET, examples=[{"from_saved": False}])
+    limit: int = Field(10, ge=1, le=10, description="At most this many rows (10 in all, fixed choices included).",
+                       examples=[5])
+
+
+#: Sent as buttons (`style: auto`, 1-3 choices, no descriptions, no rows from data): titles <= 20, not 24.
+_BUTTONS = {
+    "if": {"properties": {"choices": {"minItems": 1, "maxItems": limits.MAX_BUTTONS,
+                                      "items": {"not": {"required": ["description"]}}},
+                          "style": {"not": {"const": "list"}}},
+           "required": ["choices"], "not": {"required": ["choices_from"]}},
+    "then": {"properties": {"choices": {"items": {"properties": {"title": _fits(limits.BUTTON_TITLE)}}}}},
+}
+#: With choices the message is interactive: its body <= 1024.
+_INTERACTIVE = {
+    "if": {"anyOf": [{"properties": {"choices": {"minItems": 1}}, "required": ["choices"]},
+                     {"required": ["choices_from"]}]},
+    "then": {"properties": {"text": _fits(limits.INTERACTIVE_BODY)}},
+}
 
 
 class Say(Model):
-    text: str = Field(description="Message body, a Jinja2 template.")
-    header: str | None = None
-    footer: str | None = None
-    choices: list[Choice] = Field(default_factory=list)
-    choices_from: ChoicesFrom | None = None
+    """What to send: a text, or a text with reply buttons or a list."""
+
+    model_config = ConfigDict(json_schema_extra={"allOf": [_BUTTONS, _INTERACTIVE]})
+
+    text: str = Field(description="Message body, a Jinja2 template; <= 4096 chars (1024 with choices).",
+                      examples=["Hi {{ user.name }} 👋 What would you like to do?"],
+                      json_schema_extra=_fits(limits.TEXT_BODY))
+    header: str | None = Field(None, description="Bold first line of a button or list message; <= 60 chars.",
+                               examples=["Inspector"], json_schema_extra=_fits(limits.HEADER))
+    footer: str | None = Field(None, description="Small grey last line; <= 60 chars.",
+                               examples=["Type menu at any time"], json_schema_extra=_fits(limits.FOOTER))
+    choices: list[Choice] = Field(default_factory=list, description="Fixed choices: 1-3 are buttons, 4-10 a list.",
+                                  examples=[[{"id": "menu", "title": "Main menu", "goto": "@menu"}]],
+                                  json_schema_extra=_at_most(limits.MAX_ROWS))
+    choices_from: ChoicesFrom | None = Field(None, description="List rows built from a list in the context.",
+                                             examples=[{"items": "properties['items']", "id": "prop:{{ item.id }}",
+                                                        "title": "{{ item.row_title }}", "goto": "property_detail"}])
     style: Literal["auto", "buttons", "list"] = Field(
-        "auto", description="auto: <= 3 choices without descriptions are buttons, otherwise a list."
+        "auto", description="auto: <= 3 choices without descriptions are buttons, otherwise a list.",
+        examples=["list"],
     )
-    list_button: str = Field("Choose", description="Label of the button that opens a list (<= 20 chars).")
+    list_button: str = Field("Choose", description="Label of the button that opens a list (<= 20 chars).",
+                             examples=["View list"], json_schema_extra=_fits(limits.LIST_BUTTON))
+
+
+PlainText = Annotated[str, Field(json_schema_extra=_fits(limits.TEXT_BODY))]
+SayField = Annotated[Say | None, BeforeValidator(_say_shorthand, json_schema_input_type=PlainText | Say | None)]
 
 
 class Route(Model):
     """Where a typed input goes: keywords, a regular expression or a typed capture."""
 
-    keywords: list[str] | None = None
-    regex: str | None = None
-    capture: CaptureKind | None = None
-    digits: int = Field(6, ge=1, le=12, description="For `capture: code`: how many digits.")
-    into: str | None = Field(None, description="Context name a capture (or regex groups) is stored under.")
-    goto: str | None = None
-    set: dict[str, Any] = Field(default_factory=dict)
-    say: str | None = None
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["keywords"]}, {"required": ["regex"]},
+                                                           {"required": ["capture"]}]})
+
+    keywords: list[str] | None = Field(None, description="Whole-message words (case-, accent- and "
+                                       "punctuation-insensitive).", examples=[["yes", "yep"]])
+    regex: str | None = Field(None, description="Searched case-insensitively; named groups go to `into` as a dict.",
+                              examples=[r"^REF-(?P<ref>\w+)$"])
+    capture: CaptureKind | None = Field(None, description="A typed value found in the message; needs `into`.",
+                                        examples=["email", "number"])
+    digits: int = Field(6, ge=1, le=12, description="For `capture: code`: how many digits.", examples=[6])
+    into: str | None = Field(None, description="Context name a capture (or regex groups) is stored under.",
+                             examples=["email"])
+    goto: str | None = Field(None, description=TARGET, examples=["send_code"])
+    set: dict[str, Any] = Field(default_factory=dict, description=SET, examples=[{"page": 0}])
+    say: str | None = Field(None, description="Text sent before moving on.", examples=["Got it."])
 
     @model_validator(mode="after")
     def _one_matcher(self) -> Route:
@@ -79,40 +160,57 @@ class Route(Model):
 
 
 class Branch(Model):
-    when: str = Field(alias="if", description="A Jinja2 expression over the context.")
-    goto: str | None = None
-    set: dict[str, Any] = Field(default_factory=dict)
-    say: str | None = None
+    """A condition checked before `say`; the first that holds wins."""
+
+    when: str = Field(alias="if", description="A Jinja2 expression over the context.",
+                      examples=["user.role == 'seeker'", "properties.total > 50"])
+    goto: str | None = Field(None, description=TARGET, examples=["seeker.menu"])
+    set: dict[str, Any] = Field(default_factory=dict, description=SET, examples=[{"page": 0}])
+    say: str | None = Field(None, description="Text sent when the condition holds.", examples=["Lots to see!"])
 
 
 class Otherwise(Model):
-    say: str | None = Field(None, description="Re-prompt text; default `messages.not_understood`.")
-    goto: str | None = Field(None, description="Omitted = stay and show the prompt again.")
+    """What happens when the input matches no choice, route or command."""
+
+    say: str | None = Field(None, description="Re-prompt text; default `messages.not_understood`.",
+                            examples=["Please pick a property or type menu."])
+    goto: str | None = Field(None, description=TARGET + " Omitted: stay and show the prompt again.",
+                             examples=["@menu"])
+
+
+OtherwiseField = Annotated[Otherwise | None,
+                           BeforeValidator(_otherwise_shorthand, json_schema_input_type=str | Otherwise | None)]
 
 
 class State(Model):
-    description: str = ""
-    set: dict[str, Any] = Field(default_factory=dict)
-    call: str | None = Field(None, description="Action name, e.g. `inspector.available_properties`.")
-    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
-    as_: str | None = Field(None, alias="as", description="Where the result goes; default `result`.")
-    on_error: str | None = Field(None, description="Target when the action fails; `error` holds why.")
-    on_empty: str | None = Field(None, description="Target when the action returns nothing.")
-    branch: list[Branch] = Field(default_factory=list)
-    say: Say | None = None
-    on: list[Route] = Field(default_factory=list)
-    otherwise: Otherwise | None = None
-    goto: str | None = None
+    """One step of a flow: `set`, `call`, `branch`, `say`, then `goto` or wait for input."""
 
-    @field_validator("say", mode="before")
-    @classmethod
-    def _say_shorthand(cls, value: Any) -> Any:
-        return {"text": value} if isinstance(value, str) else value
+    model_config = ConfigDict(json_schema_extra={"dependentRequired": {
+        "with": ["call"], "as": ["call"], "on_error": ["call"], "on_empty": ["call"]}})
 
-    @field_validator("otherwise", mode="before")
-    @classmethod
-    def _otherwise_shorthand(cls, value: Any) -> Any:
-        return {"say": value} if isinstance(value, str) else value
+    description: str = Field("", description="A note for staff; never sent.", examples=["Pick a property to see."])
+    set: dict[str, Any] = Field(default_factory=dict, description=SET, examples=[{"page": 0}])
+    call: str | None = Field(None, description="Action name (`python main.py actions` lists them).",
+                             examples=["inspector.available_properties"])
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with", description="The action's arguments, templated.",
+                                  examples=[{"page": "{{ page }}", "page_size": 5}])
+    as_: str | None = Field(None, alias="as", description="Where the result goes; default `result`.",
+                            examples=["properties"])
+    on_error: str | None = Field(None, description="Target when the action fails; `error` holds why.",
+                                 examples=["booking_failed"])
+    on_empty: str | None = Field(None, description="Target when the action returns nothing ([], {}, {items: []}).",
+                                 examples=["no_properties"])
+    branch: list[Branch] = Field(default_factory=list, description="Conditions checked in order; the first wins.",
+                                 examples=[[{"if": "user.role == 'agent'", "goto": "agent.menu"}]])
+    say: SayField = Field(None, description="What to send: plain text, or {text, choices, ...}.",
+                          examples=["Okay!", {"text": "Pick one:", "choices": [{"id": "menu", "title": "Main menu",
+                                                                              "goto": "@menu"}]}])
+    on: list[Route] = Field(default_factory=list, description="Typed input routes, tried in order.",
+                            examples=[[{"capture": "email", "into": "email", "goto": "send_code"}]])
+    otherwise: OtherwiseField = Field(None, description="When nothing matches: a re-prompt text or {say, goto}.",
+                                      examples=["Please type a number.", {"say": "Sorry.", "goto": "@menu"}])
+    goto: str | None = Field(None, description=TARGET + " Given: move on at once without waiting.",
+                             examples=["browse"])
 
     @model_validator(mode="after")
     def _call_keys(self) -> State:
@@ -127,58 +225,74 @@ class State(Model):
 
 
 class Flow(Model):
+    """The dialogue of one role: its states, where it starts and where `@menu` leads."""
+
     role: Literal["unlinked", "seeker", "agent", "inspector"] = Field(
-        description="Who gets this flow: linked users by role, `unlinked` for everyone else."
+        description="Who gets this flow: linked users by role, `unlinked` for everyone else.", examples=["seeker"]
     )
-    description: str = ""
-    start: str = Field(description="Where a new conversation begins.")
-    menu: str = Field(description="Where `@menu` (and the `menu` command) leads.")
-    states: dict[str, State]
+    description: str = Field("", description="A note for staff; never sent.", examples=["Property seekers."])
+    start: str = Field(description="Where a new conversation begins.", examples=["menu"])
+    menu: str = Field(description="Where `@menu` (and the `menu` command) leads.", examples=["menu"])
+    states: dict[str, State] = Field(description="The states, by name.",
+                                     examples=[{"menu": {"say": "Hi!", "goto": "browse"}}])
 
 
 class Command(Model):
     """A global command, declared once, that works from every state."""
 
-    keywords: list[str] = Field(default_factory=list)
-    ids: list[str] = Field(default_factory=list, description="Button/list ids that trigger it anywhere.")
-    say: str | None = None
-    goto: str = Field("@stay", description="`@menu`, `@start`, `@stay` or `@<state>` of the user's flow.")
-    set: dict[str, Any] = Field(default_factory=dict)
+    keywords: list[str] = Field(default_factory=list, description="Whole-message words that trigger it.",
+                                examples=[["menu", "home"]])
+    ids: list[str] = Field(default_factory=list, description="Button/list ids that trigger it anywhere.",
+                           examples=[["menu"]])
+    say: str | None = Field(None, description="Text sent before moving on.", examples=["Okay, cancelled."])
+    goto: str = Field("@stay", description="`@menu`, `@start`, `@stay` or `@<state>` of the user's flow.",
+                      examples=["@menu", "@help"])
+    set: dict[str, Any] = Field(default_factory=dict, description=SET, examples=[{"page": 0}])
     roles: list[Literal["unlinked", "seeker", "agent", "inspector"]] | None = Field(
-        None, description="Only for these roles (default: everyone)."
+        None, description="Only for these roles (default: everyone).", examples=[["seeker", "agent"]]
     )
 
 
 class TemplateSpec(Model):
-    name: str
-    language: str = "en"
-    params: list[str] = Field(default_factory=list, description="Templates for the body parameters.")
+    """An approved WhatsApp message template, sent outside the 24-hour window."""
+
+    name: str = Field(description="The template's name as approved in Meta's manager.",
+                      examples=["inspection_reminder"])
+    language: str = Field("en", description="Its language code.", examples=["en", "en_US"])
+    params: list[str] = Field(default_factory=list, description="Templates for the body parameters, in order.",
+                              examples=[["{{ inspection.property_title }}", "{{ inspection.when }}"]])
+
+
+class NotificationChoice(Choice):
+    """A reply button on a notification; `goto` is where tapping it leads in the user's flow."""
+
+    title: str = Field(description="Button title; <= 20 chars.", examples=["Main menu", "Stop alerts"],
+                       json_schema_extra=_fits(limits.BUTTON_TITLE))
 
 
 class Notification(Model):
     """A message the business starts (reminders, digests, alerts), sent by background jobs."""
 
-    text: str
-    variables: list[str] = Field(default_factory=list, description="Names the job passes to the templates.")
-    choices: list[Choice] = Field(default_factory=list)
-    template: TemplateSpec = Field(description="Sent instead when the user is outside the 24-hour window.")
+    text: str = Field(description="Sent inside the 24-hour window; <= 1024 chars with buttons.",
+                      examples=["⏰ Reminder: {{ inspection.property_title }} on {{ inspection.when }}"],
+                      json_schema_extra=_fits(limits.INTERACTIVE_BODY))
+    variables: list[str] = Field(default_factory=list, description="Names the job passes to the templates.",
+                                 examples=[["inspection"]])
+    choices: list[NotificationChoice] = Field(default_factory=list, description="Up to 3 reply buttons.",
+                                              examples=[[{"id": "menu", "title": "Main menu", "goto": "@menu"}]],
+                                              json_schema_extra=_at_most(limits.MAX_BUTTONS))
+    template: TemplateSpec = Field(description="Sent instead when the user is outside the 24-hour window.",
+                                   examples=[{"name": "inspection_reminder", "language": "en",
+                                              "params": ["{{ inspection.property_title }}"]}])
 
 
 class Session(Model):
+    """How a conversation starts."""
+
     identify: str | None = Field(
-        None, description="Action that returns the linked user for a phone when a conversation starts."
+        None, description="Action that returns the linked user for a phone when a conversation starts.",
+        examples=["accounts.identify"],
     )
-
-
-class FlowFile(Model):
-    """The whole of flows.yaml."""
-
-    version: int = 1
-    session: Session = Field(default_factory=Session)
-    messages: dict[str, str] = Field(description="Shared texts, available in templates as `messages`.")
-    commands: dict[str, Command] = Field(default_factory=dict)
-    notifications: dict[str, Notification] = Field(default_factory=dict)
-    flows: dict[str, Flow]
 
 
 REQUIRED_MESSAGES = {
@@ -190,3 +304,28 @@ REQUIRED_MESSAGES = {
     "rate_limited": "the user sends too many messages",
     "internal_error": "something went wrong inside the engine",
 }
+
+
+class FlowFile(Model):
+    """The whole of flows.yaml."""
+
+    model_config = ConfigDict(title="Inspector WhatsApp flows.yaml")
+
+    version: int = Field(1, description="The file format's version.", examples=[1])
+    session: Session = Field(default_factory=Session, description="What runs when a conversation starts.",
+                             examples=[{"identify": "accounts.identify"}])
+    messages: dict[str, str] = Field(description="Shared texts, available in templates as `messages`; "
+                                                 "`error_<kind>` rewords an action failure of that kind.",
+                                     examples=[{"not_understood": "Sorry, I didn't understand that."}],
+                                     json_schema_extra={"required": list(REQUIRED_MESSAGES),
+                                                        "additionalProperties": {"type": "string",
+                                                                                 **_fits(limits.TEXT_BODY)}})
+    commands: dict[str, Command] = Field(default_factory=dict, description="Global commands, by name.",
+                                         examples=[{"menu": {"keywords": ["menu"], "ids": ["menu"], "goto": "@menu"}}])
+    notifications: dict[str, Notification] = Field(default_factory=dict,
+                                                   description="Messages background jobs send, by name.",
+                                                   examples=[{"inspection_reminder": {
+                                                       "text": "⏰ Reminder", "template": {"name": "reminder"}}}])
+    flows: dict[str, Flow] = Field(description="One flow per role, by name.",
+                                   examples=[{"seeker": {"role": "seeker", "start": "menu", "menu": "menu",
+                                                         "states": {"menu": {"say": "Hi!"}}}}])
