@@ -33,6 +33,7 @@ from engine.compiler import CompiledFlows
 from engine.interpreter import Engine
 from engine.store import ConversationStore
 from flows.loader import LoadedFlows, load_flows
+from flows.paths import ActionShape
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +67,9 @@ class Runtime:
             logger.debug("redis close failed", exc_info=True)
 
 
-def action_signatures(registry: ActionRegistry) -> dict[str, set[str] | None]:
-    return {name: registry.params(name) for name in registry}
+def action_signatures(registry: ActionRegistry) -> dict[str, ActionShape]:
+    """What `check` needs of each registered action: its arguments and its declared result type."""
+    return {name: ActionShape(registry.params(name), registry.spec(name).result) for name in registry}
 
 
 def build_actions(

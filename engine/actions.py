@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from engine.action_specs import ActionSpec
+
 
 @dataclass(slots=True)
 class ActionContext:
@@ -57,21 +59,31 @@ class ActionCall:
 class ActionRegistry:
     _actions: dict[str, Action] = field(default_factory=dict)
     _params: dict[str, set[str] | None] = field(default_factory=dict)
+    _specs: dict[str, ActionSpec] = field(default_factory=dict)
 
-    def register(self, name: str, fn: Action) -> None:
+    def register(self, name: str, fn: Action, *, result: Any = None, errors: dict[str, str] | None = None,
+                 doc: str = "") -> None:
+        """Register `fn` as `name`; `result` (a pydantic model, `list[Model]`...) and `errors` (kind ->
+        when) describe it for `check` and `python main.py actions`."""
         if name in self._actions:
             raise ValueError(f"action {name!r} is already registered")
         self._actions[name] = fn
         self._params[name] = _keyword_params(fn)
+        self._specs[name] = ActionSpec(result, dict(errors or {}), doc or inspect.getdoc(getattr(fn, "func", fn)) or "")
 
-    def action(self, name: str) -> Callable[[Action], Action]:
+    def action(self, name: str, *, result: Any = None, errors: dict[str, str] | None = None
+               ) -> Callable[[Action], Action]:
         """Decorator form of `register`."""
 
         def decorate(fn: Action) -> Action:
-            self.register(name, fn)
+            self.register(name, fn, result=result, errors=errors)
             return fn
 
         return decorate
+
+    def spec(self, name: str) -> ActionSpec:
+        """What the action declares about its result and errors (empty when it declares nothing)."""
+        return self._specs.get(name, ActionSpec())
 
     def __contains__(self, name: object) -> bool:
         return name in self._actions

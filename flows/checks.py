@@ -14,6 +14,7 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, meta
 
 from flows import limits
+from flows.paths import UNKNOWN, ActionShape, element_type, expression_type, plain, template_problems
 from flows.problems import Problem
 from flows.schema import REQUIRED_MESSAGES, ROLES, Choice, FlowFile, Say, State
 from flows.source import Path, Source
@@ -46,7 +47,8 @@ class CheckReport:
                 f" ({warnings} warnings, {notes} notes)")
 
 
-ActionSignatures = Mapping[str, "set[str] | None"]
+#: Action name -> its keyword arguments (None: any), or an ActionShape that also declares its result type.
+ActionSignatures = Mapping[str, "set[str] | None | ActionShape"]
 
 
 class FlowChecker:
@@ -59,6 +61,7 @@ class FlowChecker:
         self.env = create_environment()
         self.report = CheckReport()
         self.declared = self._declared_names()
+        self.types = self._declared_types()
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -108,6 +111,59 @@ class FlowChecker:
             names.update(command.set)
         return names
 
+    def _declared_types(self) -> dict[str, Any]:
+        """Context name -> the result type actions declare for it; UNKNOWN where anything else may set it."""
+        bound: dict[str, list[Any]] = {}
+
+        def bind(name: str, tp: Any) -> None:
+            bound.setdefault(name, []).append(tp)
+
+        shapes = {name: shape for name, shape in (self.actions or {}).items() if isinstance(shape, ActionShape)}
+        if self.spec.session.identify:
+            bind("user", plain(shapes.get(self.spec.session.identify, ActionShape(None)).result) or UNKNOWN)
+        for _, state in self._all_states():
+            if state.call:
+                bind(state.as_ or "result", plain(shapes.get(state.call, ActionShape(None)).result) or UNKNOWN)
+        settled = {name: tps[0] if all(t == tps[0] for t in tps) else UNKNOWN for name, tps in bound.items()}
+        for _, state in self._all_states():  # names set from a typed path keep its type
+            for name, value in state.set.items():
+                tp = UNKNOWN
+                if isinstance(value, str) and value.strip().startswith("{{"):
+                    try:
+                        tp = expression_type(self.env.parse(value), settled)
+                    except TemplateSyntaxError:
+                        pass
+                bind(name, tp)
+            for route in state.on:
+                if route.into:
+                    bind(route.into, UNKNOWN)
+                for name in route.set:
+                    bind(name, UNKNOWN)
+            for branch in state.branch:
+                for name in branch.set:
+                    bind(name, UNKNOWN)
+            if state.say:
+                for choice in state.say.choices:
+                    for name in choice.set:
+                        bind(name, UNKNOWN)
+                rows = state.say.choices_from
+                if rows:
+                    if rows.into:
+                        bind(rows.into, element_type(self._expression_type(rows.items, settled)))
+                    for name in rows.set:
+                        bind(name, UNKNOWN)
+        for command in self.spec.commands.values():
+            for name in command.set:
+                bind(name, UNKNOWN)
+        return {name: tps[0] for name, tps in bound.items()
+                if tps[0] is not UNKNOWN and all(t == tps[0] for t in tps)}
+
+    def _expression_type(self, expression: str, scope: Mapping[str, Any]) -> Any:
+        try:
+            return expression_type(self.env.parse("{{ " + expression + " }}"), scope)
+        except TemplateSyntaxError:
+            return UNKNOWN
+
     def _all_states(self) -> Iterator[tuple[str, State]]:
         for flow_name, flow in self.spec.flows.items():
             for state_name, state in flow.states.items():
@@ -115,12 +171,23 @@ class FlowChecker:
 
     # -- templates -------------------------------------------------------------------------------
 
-    def template(self, path: Path, text: str, extra: Iterable[str] = (), expression: bool = False) -> None:
+    def template(self, path: Path, text: str, extra: Iterable[str] = (), expression: bool = False,
+                 local: Mapping[str, Any] | None = None) -> None:
         source = "{{ " + text + " }}" if expression else text
         try:
             ast = self.env.parse(source)
         except TemplateSyntaxError as exc:
             self.add(path, f"template syntax error: {exc.message}")
+            return
+        scope = {**self.types, **(local or {})}
+        for name in extra:
+            scope.setdefault(name, UNKNOWN)
+        for problem in template_problems(ast, scope):
+            self.add(path, problem.message, problem.severity)
+        try:
+            self.env.compile(ast)  # an unknown filter or test fails here, not in front of a user
+        except TemplateSyntaxError as exc:
+            self.add(path, f"template error: {exc.message}")
             return
         unknown = sorted(meta.find_undeclared_variables(ast) - self.declared - set(extra))
         for name in unknown:
@@ -131,17 +198,18 @@ class FlowChecker:
                 if match.group(1) not in self.spec.messages:
                     self.add(path, f"`messages.{match.group(1)}` is not defined under `messages:`")
 
-    def values(self, path: Path, data: Any, extra: Iterable[str] = ()) -> None:
+    def values(self, path: Path, data: Any, extra: Iterable[str] = (),
+               local: Mapping[str, Any] | None = None) -> None:
         """Check templates inside `with:`/`set:` values (strings with `{{` are templates)."""
         if isinstance(data, str):
             if "{{" in data or "{%" in data:
-                self.template(path, data, extra)
+                self.template(path, data, extra, local=local)
         elif isinstance(data, dict):
             for key, value in data.items():
-                self.values((*path, key), value, extra)
+                self.values((*path, key), value, extra, local)
         elif isinstance(data, list):
             for i, value in enumerate(data):
-                self.values((*path, i), value, extra)
+                self.values((*path, i), value, extra, local)
 
     # -- sections --------------------------------------------------------------------------------
 
@@ -204,6 +272,8 @@ class FlowChecker:
             self.add(path, f"action `{name}` does not exist ({hint})")
             return
         accepted = self.actions[name]
+        if isinstance(accepted, ActionShape):
+            accepted = accepted.params
         if accepted is not None:
             for arg in args:
                 if arg not in accepted:
@@ -320,9 +390,10 @@ class FlowChecker:
             cf = say.choices_from
             cpath = (*path, "choices_from")
             self.template((*cpath, "items"), cf.items, expression=True)
+            item = {"item": element_type(self._expression_type(cf.items, self.types))}
             for key in ("id", "title", "description"):
-                self.template((*cpath, key), getattr(cf, key), item_scope)
-            self.values((*cpath, "set"), cf.set, item_scope)
+                self.template((*cpath, key), getattr(cf, key), item_scope, local=item)
+            self.values((*cpath, "set"), cf.set, item_scope, local=item)
             self.target((*cpath, "goto"), cf.goto, flow_name)
 
     def _check_choice(self, flow_name: str, choice: Choice, path: Path, title_limit: int) -> None:

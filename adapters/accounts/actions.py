@@ -14,8 +14,44 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.accounts.linking import LinkingService
+from pydantic import BaseModel, ConfigDict, Field
+
+from adapters.accounts.linking import MESSAGES, LinkingService
 from engine.actions import ActionContext, ActionRegistry
+
+
+class LinkedUser(BaseModel):
+    """The Inspector account linked to this phone."""
+
+    model_config = ConfigDict(title="User", extra="forbid")
+
+    id: str = Field(examples=["usr_ada"])
+    name: str = Field(examples=["Ada Seeker"])
+    role: str = Field(description="seeker, agent or inspector", examples=["seeker"])
+    email_masked: str = Field(examples=["s***@example.com"])
+    phone: str = Field(examples=["+2348010000001"])
+
+
+class LinkStarted(BaseModel):
+    """A code is on its way (the same answer for an email with no account)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(description="masked", examples=["s***@example.com"])
+    expires_in: int = Field(description="seconds", examples=[300])
+
+
+class Unlinked(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unlinked: bool = Field(examples=[True])
+
+
+START_ERRORS = {kind: MESSAGES[kind] for kind in ("invalid_email", "rate_limited", "send_failed")}
+VERIFY_ERRORS = {
+    "wrong_code": "the code is not right; `error.tries_left` says how many tries are left",
+    **{kind: MESSAGES[kind] for kind in ("expired", "used", "no_code", "too_many_attempts")},
+}
 
 
 def register_account_actions(registry: ActionRegistry, service: LinkingService) -> None:
@@ -32,7 +68,10 @@ def register_account_actions(registry: ActionRegistry, service: LinkingService) 
         await service.unlink(ctx.phone)
         return {"unlinked": True}
 
-    registry.register("accounts.identify", identify)
-    registry.register("accounts.start_link", start_link)
-    registry.register("accounts.verify_code", verify_code)
-    registry.register("accounts.unlink", unlink)
+    registry.register("accounts.identify", identify, result=LinkedUser | None,
+                      doc="Who this phone is: the linked user, or none.")
+    registry.register("accounts.start_link", start_link, result=LinkStarted, errors=START_ERRORS,
+                      doc="Email a 6-digit code to `email` if it has an Inspector account.")
+    registry.register("accounts.verify_code", verify_code, result=LinkedUser, errors=VERIFY_ERRORS,
+                      doc="Check the code; on success link the phone and return the user.")
+    registry.register("accounts.unlink", unlink, result=Unlinked, doc="Remove this phone's link.")

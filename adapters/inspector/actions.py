@@ -9,6 +9,7 @@ from adapters.inspector import actions_seeker as seeker
 from adapters.inspector import actions_staff as staff
 from adapters.inspector.action_support import Deps
 from adapters.inspector.client import InspectorClient
+from adapters.inspector.results import RESULTS
 from engine.actions import ActionRegistry
 
 ACTIONS = {
@@ -39,7 +40,8 @@ ACTIONS = {
 def register_inspector_actions(
     registry: ActionRegistry, client: InspectorClient, *, timezone: str = "Africa/Lagos"
 ) -> None:
-    """Register every action as `inspector.<name>`, each called as `fn(ctx, **args)`."""
+    """Register every action as `inspector.<name>`, each called as `fn(ctx, **args)`, with its result model."""
     deps = Deps(client=client, tz=ZoneInfo(timezone))
     for name, fn in ACTIONS.items():
-        registry.register(f"inspector.{name}", functools.partial(fn, deps))
+        result, errors = RESULTS[name]
+        registry.register(f"inspector.{name}", functools.partial(fn, deps), result=result, errors=errors)

@@ -5,8 +5,30 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from adapters.jobs.scheduler import JobScheduler
 from engine.actions import ActionContext, ActionError, ActionRegistry
+
+
+class ReminderScheduled(BaseModel):
+    """Whether a reminder will be sent (none for an inspection less than an hour away)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scheduled: bool = Field(examples=[True])
+    job_id: str | None = Field(examples=["reminder:ins_001"])
+    at: str | None = Field(description="ISO date-time it is sent", examples=["2026-12-02T10:00:00+01:00"])
+    new: bool = Field(False, description="false when it was already scheduled", examples=[True])
+
+
+class ReminderCancelled(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cancelled: bool = Field(description="false when there was none", examples=[True])
+
+
+REMINDER_ERRORS = {"invalid": "`starts_at` is not a date-time", "unavailable": "the job queue is down"}
 
 log = logging.getLogger(__name__)
 
@@ -30,5 +52,8 @@ def register_job_actions(registry: ActionRegistry, scheduler: JobScheduler) -> N
             log.warning("reminder for %s not cancelled: %s", inspection_id, type(exc).__name__)
             raise ActionError("", kind="unavailable", detail=type(exc).__name__) from exc
 
-    registry.register("jobs.schedule_reminder", schedule_reminder)
-    registry.register("jobs.cancel_reminder", cancel_reminder)
+    registry.register("jobs.schedule_reminder", schedule_reminder, result=ReminderScheduled, errors=REMINDER_ERRORS,
+                      doc="Remind the seeker 24 h before the inspection (at once if sooner, never within 1 h).")
+    registry.register("jobs.cancel_reminder", cancel_reminder, result=ReminderCancelled,
+                      errors={"unavailable": REMINDER_ERRORS["unavailable"]},
+                      doc="Drop the pending reminder of an inspection.")

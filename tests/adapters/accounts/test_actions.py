@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import TypeAdapter
 
 from adapters.accounts import register_account_actions
 from engine.actions import ActionContext, ActionError, ActionRegistry
@@ -38,6 +39,10 @@ async def test_link_identify_unlink_through_actions(registry, smtp, clock):
 
     assert await registry.call("accounts.unlink", ctx(clock), {}) == {"unlinked": True}
     assert await registry.call("accounts.identify", ctx(clock), {}) is None
+    # What the actions return fits the result models they declare (extra fields forbidden).
+    for name, result in (("accounts.start_link", sent), ("accounts.verify_code", user),
+                         ("accounts.identify", user), ("accounts.unlink", {"unlinked": True})):
+        TypeAdapter(registry.spec(name).result).validate_python(result)
 
 
 @pytest.mark.parametrize(
