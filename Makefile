@@ -39,3 +39,4 @@ bench: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python main.py schema -o flows.schema.json
 	$(BIN)/python main.py graph -o docs/flows.mmd
+	$(BIN)/python main.py actions -o docs/actions.md

@@ -47,7 +47,12 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _signatures(settings, connect_redis, build_actions, action_signatures):  # type: ignore[no-untyped-def]
-    """Action names and arguments as the running service registers them (nothing is connected)."""
+    """Action names, arguments and result types as the running service registers them (nothing is connected)."""
+    return action_signatures(await _registry(settings, connect_redis, build_actions))
+
+
+async def _registry(settings, connect_redis, build_actions):  # type: ignore[no-untyped-def]
+    """The action registry the running service builds, with nothing connected."""
     from datetime import UTC, datetime
 
     from adapters.accounts.database import AccountsDatabase
@@ -64,7 +69,21 @@ async def _signatures(settings, connect_redis, build_actions, action_signatures)
                                 email=ConsoleEmailSender(), clock=lambda: datetime.now(UTC),
                                 scheduler=build_scheduler(quiet, redis))
     await inspector.aclose()
-    return action_signatures(registry)
+    return registry
+
+
+def cmd_actions(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the reference of every action flows can call (arguments, result fields, error kinds)."""
+    from adapters.redis import connect_redis
+    from app.runtime import build_actions
+    from tooling.actions_reference import reference
+
+    text = reference(asyncio.run(_registry(settings, connect_redis, build_actions)))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+    return 0
 
 
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
@@ -288,6 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON Schema of flows.yaml")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
     p.set_defaults(func=cmd_schema, quiet_logs=True)
+
+    p = sub.add_parser("actions", help="reference of every action flows.yaml can call")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout (docs/actions.md)")
+    p.set_defaults(func=cmd_actions, quiet_logs=True)
 
     p = sub.add_parser("serve", help="serve the WhatsApp webhook and REST API")
     p.add_argument("--host", default="0.0.0.0")

@@ -18,3 +18,5 @@ class ActionSpec:
     result: Any = None
     errors: dict[str, str] = field(default_factory=dict)
     doc: str = ""
+    #: argument name -> its default as text (`""` when required), in the order the action takes them
+    args: dict[str, str] = field(default_factory=dict)

@@ -69,7 +69,8 @@ class ActionRegistry:
             raise ValueError(f"action {name!r} is already registered")
         self._actions[name] = fn
         self._params[name] = _keyword_params(fn)
-        self._specs[name] = ActionSpec(result, dict(errors or {}), doc or inspect.getdoc(getattr(fn, "func", fn)) or "")
+        self._specs[name] = ActionSpec(result, dict(errors or {}), doc or inspect.getdoc(getattr(fn, "func", fn)) or "",
+                                       _arguments(fn))
 
     def action(self, name: str, *, result: Any = None, errors: dict[str, str] | None = None
                ) -> Callable[[Action], Action]:
@@ -101,6 +102,12 @@ class ActionRegistry:
         except KeyError:
             raise ActionError("This step is not available right now.", kind="missing", detail=name) from None
         return await fn(ctx, **args)
+
+
+def _arguments(fn: Action) -> dict[str, str]:
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    return {p.name: "" if p.default is inspect.Parameter.empty else repr(p.default) for p in params
+            if p.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)}
 
 
 def _keyword_params(fn: Action) -> set[str] | None:

@@ -43,5 +43,5 @@ def register_inspector_actions(
     """Register every action as `inspector.<name>`, each called as `fn(ctx, **args)`, with its result model."""
     deps = Deps(client=client, tz=ZoneInfo(timezone))
     for name, fn in ACTIONS.items():
-        result, errors = RESULTS[name]
-        registry.register(f"inspector.{name}", functools.partial(fn, deps), result=result, errors=errors)
+        result, errors, doc = RESULTS[name]
+        registry.register(f"inspector.{name}", functools.partial(fn, deps), result=result, errors=errors, doc=doc)

@@ -83,3 +83,18 @@ def test_division_by_a_constant_zero_and_unknown_filters() -> None:
     assert errors_with(say("detail", "{{ chosen.price / (page + 1) }}")) == []
     assert errors_with(say("detail", "{{ chosen.price|naira }}")) == [
         "seeker.detail.say.text: template error: No filter named 'naira'."]
+
+
+def test_actions_reference_is_generated_from_the_registry_and_committed() -> None:
+    import subprocess
+    import sys
+
+    from tests.shipped import ROOT
+
+    done = subprocess.run([sys.executable, "main.py", "actions"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "## `inspector.available_properties`" in done.stdout
+    assert "| `price` | int | `45000000` | naira |" in done.stdout
+    assert "`slot_taken` (the slot filled up or started meanwhile)" in done.stdout
+    assert "**with:** `property_id` (required), `slot_id` (required)" in done.stdout
+    committed = (ROOT / "docs" / "actions.md").read_text(encoding="utf-8")
+    assert committed == done.stdout, "docs/actions.md is stale: run `make docs`"
