@@ -18,6 +18,7 @@ from engine.conversation import Conversation
 from engine.events import InboundEvent
 from engine.matching import capture, normalize
 from engine.messages import OutboundMessage
+from engine.notification_taps import follow_notification_tap, notification_choice
 from engine.render import fit_message, render_say
 from engine.turn import Turn
 from flows.schema import State
@@ -137,6 +138,10 @@ class Step:
             command = self.command(reply_id=event.reply_id)
             if command is not None:
                 await self.run_command(command)
+                return True
+            tapped = notification_choice(flows.spec, event.reply_id)
+            if tapped is not None:
+                await follow_notification_tap(self, tapped)
                 return True
             if first:
                 return False

@@ -417,6 +417,7 @@ class FlowChecker:
         self.target((*path, "goto"), choice.goto, flow_name)
 
     def _check_notifications(self) -> None:
+        seen_ids: dict[str, tuple[str, str | None]] = {}
         for name, note in self.spec.notifications.items():
             path: Path = ("notifications", name)
             extra = {*note.variables, "recipient"}
@@ -430,6 +431,38 @@ class FlowChecker:
                                                               f"allows {limits.BUTTON_TITLE}")
             if len(note.choices) > limits.MAX_BUTTONS:
                 self.add((*path, "choices"), f"notifications carry at most {limits.MAX_BUTTONS} buttons")
+            for i, choice in enumerate(note.choices):
+                self._check_notification_choice(name, choice, (*path, "choices", i), seen_ids)
+
+    def _check_notification_choice(self, name: str, choice: Choice, path: Path,
+                                   seen: dict[str, tuple[str, str | None]]) -> None:
+        """A notification's button must lead into the recipient's flow: a `goto`, or a command's id."""
+        command_ids = {i for command in self.spec.commands.values() for i in command.ids}
+        if choice.id in seen and seen[choice.id][1] != choice.goto:
+            self.add((*path, "id"), f"id `{choice.id}` is also a button of notification `{seen[choice.id][0]}` "
+                                    "leading elsewhere; a tap could not tell them apart (use another id)")
+        seen.setdefault(choice.id, (name, choice.goto))
+        if choice.say:
+            self.template((*path, "say"), choice.say)
+        self.values((*path, "set"), choice.set)
+        if choice.goto is None:
+            if choice.id not in command_ids:
+                self.add((*path, "goto"), f"button `{choice.id}` leads nowhere: give it `goto:` (e.g. `@menu` or "
+                                          "`seeker.browse`), or the id of a command")
+            return
+        self.report.transitions += 1
+        target = choice.goto
+        if target in (STAY, "@menu", "@start"):
+            return
+        if target.startswith("@"):
+            if not any(resolve(target, flow, self.spec) for flow in self.spec.flows):
+                self.add((*path, "goto"), f"`{target}` names no state of any flow")
+        elif "." not in target:
+            self.add((*path, "goto"), f"`{target}`: a notification belongs to no flow, so name the flow "
+                                      f"(`flow.{target}`) or use `@{target}` (that state of the user's own flow)")
+        elif resolve(target, next(iter(self.spec.flows), ""), self.spec) is None:
+            flow = target.partition(".")[0]
+            self.add((*path, "goto"), describe_unknown(target, flow if flow in self.spec.flows else "", self.spec))
 
     def _check_reachability(self) -> None:
         spec = self.spec

@@ -126,7 +126,8 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
         for s, step in enumerate(test.get("steps") or []):
             path = ("tests", index, "steps", s)
             if not isinstance(step, dict) or len(step) != 1:
-                raise StepError(conv.where(*path), "a step is one of `user:`, `bot:`, `advance:` or `fail_actions:`")
+                raise StepError(conv.where(*path),
+                                "a step is one of `user:`, `bot:`, `notify:`, `advance:` or `fail_actions:`")
             (kind, value), = step.items()
             if kind == "user":
                 try:
@@ -138,6 +139,12 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                 tapped_away = (_title_not_on_offer(value, event), offered)
                 turn = await user.send(event)
                 world.actions.failing = False
+            elif kind == "notify":  # a job sends this user a notification (inside the 24-hour window)
+                try:
+                    turn = await user.notify(value)
+                except (KeyError, ValueError) as exc:
+                    raise StepError(conv.where(*path), f"cannot notify: {exc}") from None
+                sent = f"(notification {value if isinstance(value, str) else value.get('name')})"
             elif kind == "fail_actions":  # the next user turn's action calls fail, as if Inspector were down
                 world.actions.failing = bool(value)
             elif kind == "advance":
@@ -157,7 +164,7 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                     raise error
             else:
                 raise StepError(conv.where(*path),
-                                f"unknown step `{kind}` (expected user, bot, advance or fail_actions)")
+                                f"unknown step `{kind}` (expected user, bot, notify, advance or fail_actions)")
     except StepError as exc:
         outcome.failure = exc.failure
     except Exception as exc:  # a broken test file or an engine crash: report it, keep going

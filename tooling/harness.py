@@ -183,6 +183,23 @@ class UserSession:
         return InboundEvent(phone=self.phone, kind=tap_kind, text=picked.title, reply_id=picked.id,
                             message_type="interactive")
 
+    async def notify(self, given: Any) -> Turn:
+        """Deliver a notification of flows.yaml to this user, as a job would inside the 24-hour window.
+
+        `given` is its name, or `{name: ..., with: {variable: value}}`; its buttons become the ones to tap.
+        """
+        name, values = (given, {}) if isinstance(given, str) else (given.get("name"), given.get("with") or {})
+        engine = self.world.runtime.engine
+        if name not in engine.flows.spec.notifications:
+            raise ValueError(f"no notification `{name}` in flows.yaml "
+                             f"(notifications: {', '.join(engine.flows.spec.notifications)})")
+        message = engine.notification(str(name), self.phone, dict(values), in_window=True)
+        if message.kind in ("buttons", "list"):
+            self.last = message
+        conversation = await engine.store.load(self.phone)
+        return Turn(messages=[message], flow=conversation.flow if conversation else "",
+                    state=conversation.state if conversation else "")
+
     async def send(self, event: InboundEvent) -> Turn:
         turn = await self.world.runtime.engine.handle(event)
         taps = [m for m in turn.messages if m.kind in ("buttons", "list")]

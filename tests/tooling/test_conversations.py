@@ -83,3 +83,24 @@ async def test_coverage_lists_what_no_test_visits(tmp_path: Path) -> None:
     states, edges = report
     assert "seeker.book" in states and "unlinked.welcome" not in states
     assert "unlinked.send_code --error--> link_failed" in edges
+
+
+def test_every_notification_button_is_tapped_by_a_conversation_test() -> None:
+    """Each button of each notification in flows.yaml is tapped (by id or title) right after a `notify:` step."""
+    from tests.shipped import shipped_spec
+
+    spec = shipped_spec()
+    wanted = {(name, c.id) for name, n in spec.notifications.items() for c in n.choices}
+    tapped = set()
+    for path in FILES:
+        for test in load_file(path).tests:
+            notified = None
+            for step in test.get("steps") or []:
+                (kind, value), = step.items()
+                if kind == "notify":
+                    notified = value if isinstance(value, str) else value["name"]
+                elif kind == "user" and notified and isinstance(value, dict) and "button" in value:
+                    choices = spec.notifications[notified].choices
+                    tapped |= {(notified, c.id) for c in choices if value["button"] in (c.id, c.title)}
+                    notified = None
+    assert wanted - tapped == set() and len(wanted) >= 5
