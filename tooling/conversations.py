@@ -122,7 +122,8 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
         await user.start(str(test.get("as", "unlinked")))
         turn: Turn | None = None
         sent = ""
-        tapped_away: tuple[str, list[str]] = ("", [])  # a title tapped that was not on offer, and what was
+        # The first title the test tapped that was not on offer (stale on purpose, or renamed): a likely root cause.
+        tapped_away: tuple[str, list[str], str] | None = None
         for s, step in enumerate(test.get("steps") or []):
             path = ("tests", index, "steps", s)
             if not isinstance(step, dict) or len(step) != 1:
@@ -136,7 +137,9 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                     raise StepError(conv.where(*path), str(exc)) from None
                 sent = _describe_input(value)
                 offered = [c.title for c in user.last.choices()] if user.last else []
-                tapped_away = (_title_not_on_offer(value, event), offered)
+                stale = _title_not_on_offer(value, event)
+                if stale and tapped_away is None:
+                    tapped_away = (stale, offered, conv.where(*path))
                 turn = await user.send(event)
                 world.actions.failing = False
             elif kind == "notify":  # a job sends this user a notification (inside the 24-hour window)
@@ -157,10 +160,11 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                     error = StepError(conv.where(*path), f"after you> {sent}: {problem}",
                                       yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=60),
                                       format_turn(turn))
-                    missing = _missing_text(value, turn)
-                    # A renamed title the test tapped is the root cause of what follows: show that first.
-                    error.failure.hint = (tap_hint(*tapped_away, world) if tapped_away[0]
-                                          else rewording_hint(missing, _shown(turn), turn, world))
+                    # A renamed title tapped earlier is the likely root cause of what follows: show it first.
+                    hints = [tap_hint(*tapped_away, world) if tapped_away else "",
+                             titles_hint(value, turn, world) or rewording_hint(_missing_text(value, turn),
+                                                                               _shown(turn), turn, world)]
+                    error.failure.hint = "\n".join(h for h in hints if h)
                     raise error
             else:
                 raise StepError(conv.where(*path),
@@ -225,12 +229,29 @@ def _missing_text(expect: Any, turn: Turn) -> str:
         return ""
     texts = [m.text for m in turn.messages]
     missing = [str(w) for w in _listed(expect.get("says")) if not any(str(w) in t for t in texts)]
+    return missing[0] if missing else ""
+
+
+def titles_hint(expect: Any, turn: Turn, world: World) -> str:
+    """Expected button or row titles that are not offered: beside the ones that are, position by position."""
+    if not isinstance(expect, dict):
+        return ""
     for key, kind in (("buttons", "buttons"), ("rows", "list")):
         wanted = expect.get(key)
-        wanted = wanted.get("include", []) if isinstance(wanted, dict) else wanted or []
-        offered = {c.title for m in turn.messages if m.kind == kind for c in m.choices()}
-        missing += [str(t) for t in wanted if t not in offered]
-    return missing[0] if missing else ""
+        exact = not isinstance(wanted, dict)
+        wanted = [str(t) for t in ((wanted or {}).get("include", []) if not exact else wanted or [])]
+        offered = [c.title for m in turn.messages if m.kind == kind for c in m.choices()]
+        if not wanted or not [t for t in wanted if t not in offered]:
+            continue
+        if exact and len(wanted) == len(offered):  # same count: the differing places are the renamed ones
+            pairs = [(old, new) for old, new in zip(wanted, offered, strict=True) if old != new]
+            old_text, new_text = "\n".join(p[0] for p in pairs), "\n".join(p[1] for p in pairs)
+        else:
+            old_text, new_text = "\n".join(wanted), "\n".join(offered)
+        where = _choices_line(offered, world)
+        return (f"  the test expects {key} the message does not offer; if they were renamed, update the test:\n"
+                + side_by_side(old_text, new_text, left_title="IN THE TEST (OLD)", right_title=f"OFFERED{where}"))
+    return ""
 
 
 def _title_not_on_offer(value: Any, event: Any) -> str:
@@ -255,24 +276,26 @@ def _flows_source(world: World) -> Source | None:
     return source
 
 
-def tap_hint(old: str, offered: list[str], world: World) -> str:
+def _choices_line(offered: list[str], world: World) -> str:
+    """` flows.yaml:LINE (flow.state.say.choices)`: the choices list holding most of these titles, or ''."""
+    source = _flows_source(world)
+    if source is None or not offered:
+        return ""
+    lists: dict[tuple[Any, ...], set[str]] = {}
+    for wording in wordings(source.data):
+        if wording.path[-1] == "title":
+            lists.setdefault(wording.path[:-2], set()).add(wording.text)
+    overlap, choices = max(((len(titles & set(offered)), path) for path, titles in lists.items()), default=(0, ()))
+    return f" {source.file}:{source.locate(choices)[0]} ({dotted(choices)})" if overlap else ""
+
+
+def tap_hint(old: str, offered: list[str], where: str, world: World) -> str:
     """A tapped title that was not on offer: show it beside the titles that were, with their flows.yaml line."""
     if not old or not offered:
         return ""
-    source = _flows_source(world)
-    where = ""
-    if source is not None:
-        lists: dict[tuple[Any, ...], set[str]] = {}
-        for wording in wordings(source.data):
-            if wording.path[-1] == "title":
-                lists.setdefault(wording.path[:-2], set()).add(wording.text)
-        overlap, choices = max(((len(titles & set(offered)), path) for path, titles in lists.items()),
-                               default=(0, ()))
-        if overlap:
-            where = f" {source.file}:{source.locate(choices)[0]} ({dotted(choices)})"
-    return ("  the test taps a title the message did not offer; if it was renamed, update the test:\n"
+    return (f"  at {where} the test tapped a title the message did not offer; if it was renamed, update the test:\n"
             + side_by_side(old, "\n".join(offered), left_title="TAPPED IN THE TEST",
-                           right_title=f"OFFERED{where}"))
+                           right_title=f"OFFERED{_choices_line(offered, world)}"))
 
 
 def rewording_hint(old: str, shown: list[str], turn: Turn, world: World) -> str:
