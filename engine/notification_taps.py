@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.movement import follow
 from flows.schema import Choice, FlowFile
 
 
@@ -27,4 +28,4 @@ async def follow_notification_tap(step: Any, choice: Choice) -> None:
     step.apply_set(choice.set)
     if choice.say:
         step.say_text(step.flows.render(choice.say, step.scope()))
-    await step.follow(f"notification:{choice.id}", choice.goto)
+    await follow(step, f"notification:{choice.id}", choice.goto)
