@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from engine.asks import answer, wrong_answer
 from engine.compiler import CompiledCommand
 from engine.matching import capture, normalize
 from engine.movement import choose, follow, reprompt, run_command
@@ -62,6 +63,8 @@ async def respond(step: Step, first: bool = False) -> bool:
     if command is not None:
         await run_command(step, command)
         return True
+    if state.ask and await answer(step, state.ask):
+        return True
     for index, route in enumerate(state.on):
         value = match_route(step, route, typed)
         if value is NO_MATCH:
@@ -75,6 +78,9 @@ async def respond(step: Step, first: bool = False) -> bool:
         return True
     if first:
         return False
+    if state.ask:
+        await wrong_answer(step, state.ask)
+        return True
     otherwise = state.otherwise
     text = otherwise.say if otherwise and otherwise.say else flows.spec.messages.get("not_understood", "")
     step.say_text(flows.render(text, step.scope()))

@@ -8,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from engine.actions import ActionCall, ActionError
+from engine.asks import TRIES as ASK_TRIES
 from engine.conversation import plain
 from engine.failures import action_failed, describe_error
 from engine.outcomes import WAIT, Leave, Outcome
@@ -25,6 +26,8 @@ logger = logging.getLogger("engine.interpreter")
 async def run_state(step: Step, state: State) -> Outcome:
     """Run one state; Leave by an edge, Wait for input, or Halt after an unrouted action failure."""
     conv, flows = step.conversation, step.flows
+    if state.ask:  # a question asked afresh starts with all its tries
+        conv.vars.pop(ASK_TRIES, None)
     step.apply_set(state.set)
     if state.call:
         outcome = await call_action(step, state)

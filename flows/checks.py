@@ -9,6 +9,7 @@ import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from jinja2 import TemplateSyntaxError, meta
@@ -95,6 +96,8 @@ class FlowChecker:
             if state.as_:
                 names.add(state.as_)
             names.update(state.set)
+            if state.ask:
+                names.add(state.ask.into)
             for route in state.on:
                 if route.into:
                     names.add(route.into)
@@ -135,6 +138,8 @@ class FlowChecker:
                     except TemplateSyntaxError:
                         pass
                 bind(name, tp)
+            if state.ask:
+                bind(state.ask.into, UNKNOWN)
             for route in state.on:
                 if route.into:
                     bind(route.into, UNKNOWN)
@@ -317,6 +322,8 @@ class FlowChecker:
                 self.template((*rpath, "say"), route.say)
             self.values((*rpath, "set"), route.set)
             self.target((*rpath, "goto"), route.goto, flow_name)
+        if state.ask:
+            self._check_ask(flow_name, state, (*path, "ask"))
         if state.otherwise:
             if state.otherwise.say:
                 self.template((*path, "otherwise", "say"), state.otherwise.say)
@@ -329,6 +336,29 @@ class FlowChecker:
             self.add(path, "dead end: the state waits for input but offers no choices, `on:` routes, "
                            "`otherwise.goto` or `goto`, so users could only leave with a command "
                            "(add choices, e.g. one leading to `@menu`)")
+
+    def _check_ask(self, flow_name: str, state: State, path: Path) -> None:
+        ask = state.ask
+        assert ask is not None
+        if state.goto is not None:
+            self.add((*path,), "`ask` waits for an answer but the state's `goto` moves on at once (remove `goto`; "
+                               "`ask.goto` says where a valid answer leads)")
+        if ask.error:
+            self.template((*path, "error"), ask.error, extra=("ask",))
+        self.target((*path, "goto"), ask.goto, flow_name)
+        self.target((*path, "on_fail"), ask.on_fail, flow_name)
+        for key in ("min", "max"):
+            bound = getattr(ask, key)
+            if bound is None:
+                continue
+            if ask.type in ("number", "money", "text") and not isinstance(bound, int | float):
+                self.add((*path, key), f"`{key}` of a {ask.type} is a number")
+            elif ask.type == "date" and (not isinstance(bound, str) or not _iso_or_today(bound)):
+                self.add((*path, key), f"`{key}` of a date is `today` or an ISO date (2026-12-31)")
+            elif ask.type not in ("number", "money", "text", "date"):
+                self.add((*path, key), f"a {ask.type} has no `{key}`")
+        if isinstance(ask.min, int | float) and isinstance(ask.max, int | float) and ask.min > ask.max:
+            self.add((*path, "max"), f"`max` ({ask.max}) is below `min` ({ask.min}): no answer could pass")
 
     def _check_say(self, flow_name: str, say: Say, path: Path) -> None:
         item_scope = ("item",) if say.choices_from else ()
@@ -464,3 +494,13 @@ class FlowChecker:
                 if (flow_name, state_name) not in seen:
                     self.add(("flows", flow_name, "states", state_name),
                              "unreachable: no choice, route or goto leads here", "warning")
+
+
+def _iso_or_today(value: str) -> bool:
+    if value == "today":
+        return True
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True

@@ -2,7 +2,8 @@
 all read these edges, so reachability and dead ends are computed once, over the same list.
 
 An edge is named by its *trigger*, the name the engine moves by and `diff`/coverage report:
-`error`, `empty`, `branch:<n>`, `choice:<id>`, `from`, `on:<n>`, `otherwise`, `next`, and `cmd:<name>`
+`error`, `empty`, `branch:<n>`, `choice:<id>`, `from`, `on:<n>`, `answer`, `gave_up`, `otherwise`, `next`, and
+`cmd:<name>`
 for a global command. A target of None (or `@stay`) keeps the user in the state.
 """
 
@@ -15,16 +16,18 @@ from typing import Literal
 from flows.schema import FlowFile, State
 from flows.targets import STAY, Target, resolve
 
-EdgeKind = Literal["error", "empty", "branch", "choice", "pick", "route", "otherwise", "next", "command"]
+EdgeKind = Literal["error", "empty", "branch", "choice", "pick", "route", "ask", "otherwise", "next", "command"]
 
 #: Kinds taken because of the user's input; the others are taken by the state itself as it runs.
-INPUT_KINDS: frozenset[EdgeKind] = frozenset({"choice", "pick", "route", "otherwise"})
+INPUT_KINDS: frozenset[EdgeKind] = frozenset({"choice", "pick", "route", "ask", "otherwise"})
 
 ERROR = "error"
 EMPTY = "empty"
 NEXT = "next"
 OTHERWISE = "otherwise"
 FROM = "from"
+ANSWER = "answer"  # a valid answer to `ask`
+GAVE_UP = "gave_up"  # `ask`'s retries used up
 
 
 def branch_trigger(index: int) -> str:
@@ -85,6 +88,10 @@ def edges(state: State) -> list[Edge]:
         else:
             label = f"‹{route.capture}›"
         out.append(Edge("route", route_trigger(index), label, route.goto))
+    if state.ask:
+        out.append(Edge("ask", ANSWER, f"‹{state.ask.type}›", state.ask.goto))
+        out.append(Edge("ask", GAVE_UP, f"not a {state.ask.type} after {state.ask.retries + 1} tries",
+                        state.ask.on_fail))
     if state.otherwise:
         out.append(Edge("otherwise", OTHERWISE, "otherwise", state.otherwise.goto))
     if state.goto:

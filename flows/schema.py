@@ -159,6 +159,37 @@ class Route(Model):
         return self
 
 
+AskType = Literal["number", "money", "date", "time", "email", "phone", "choice", "text"]
+
+
+class Ask(Model):
+    """A typed question: the answer is checked, stored under `into`, and a wrong one re-asked, then routed."""
+
+    into: str = Field(description="Context name the valid answer is stored under.", examples=["budget"])
+    type: AskType = Field(description="What the answer must be: number, money (₦5m, 450k), date (ISO), time "
+                                      "(HH:MM), email, phone (+234...), choice (one of `options`) or text.",
+                          examples=["money"])
+    min: int | float | str | None = Field(None, description="Smallest number, earliest date (ISO or `today`), or "
+                                                      "shortest text.", examples=[0, "today"])
+    max: int | float | str | None = Field(None, description="Largest number, latest date, or longest text.",
+                                    examples=[1000000000])
+    options: list[str] = Field(default_factory=list, description="For `type: choice`: the accepted answers "
+                               "(also by number).", examples=[["Lagos", "Abuja"]])
+    error: str | None = Field(None, description="Said after a wrong answer (`ask.tries_left` in scope); default "
+                              "`messages.not_understood`.", examples=["Please send an amount, like 30m."])
+    retries: int = Field(2, ge=0, le=10, description="Wrong answers re-asked before `on_fail`.", examples=[2])
+    on_fail: str | None = Field(None, description=TARGET + " Where to go when the retries are used up; omitted: "
+                                "keep asking.", examples=["@menu"])
+    goto: str | None = Field(None, description=TARGET + " Where a valid answer leads; omitted: stay.",
+                             examples=["confirm_budget"])
+
+    @model_validator(mode="after")
+    def _options(self) -> Ask:
+        if (self.type == "choice") != bool(self.options):
+            raise ValueError("`options` goes with `type: choice`, and `type: choice` needs `options`")
+        return self
+
+
 class Branch(Model):
     """A condition checked before `say`; the first that holds wins."""
 
@@ -205,6 +236,9 @@ class State(Model):
     say: SayField = Field(None, description="What to send: plain text, or {text, choices, ...}.",
                           examples=["Okay!", {"text": "Pick one:", "choices": [{"id": "menu", "title": "Main menu",
                                                                               "goto": "@menu"}]}])
+    ask: Ask | None = Field(None, description="A typed question with validation and retries.",
+                            examples=[{"into": "budget", "type": "money", "min": 0, "retries": 2,
+                                       "on_fail": "@menu", "goto": "filtered"}])
     on: list[Route] = Field(default_factory=list, description="Typed input routes, tried in order.",
                             examples=[[{"capture": "email", "into": "email", "goto": "send_code"}]])
     otherwise: OtherwiseField = Field(None, description="When nothing matches: a re-prompt text or {say, goto}.",
