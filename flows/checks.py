@@ -9,14 +9,16 @@ import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from jinja2 import TemplateSyntaxError, meta
 
 from flows import edges as flow_edges
 from flows import limits
-from flows.paths import UNKNOWN, ActionShape, element_type, expression_type, plain, template_problems
+from flows.ask_checks import check_ask
+from flows.context_types import declared_types, expression_type_of
+from flows.notification_checks import check_notifications
+from flows.paths import UNKNOWN, ActionShape, element_type, template_problems
 from flows.problems import Problem
 from flows.schema import REQUIRED_MESSAGES, ROLES, Choice, FlowFile, Say, State
 from flows.source import Path, Source
@@ -63,7 +65,7 @@ class FlowChecker:
         self.env = create_environment()
         self.report = CheckReport()
         self.declared = self._declared_names()
-        self.types = self._declared_types()
+        self.types = declared_types(self.spec, self.actions, self.env, self._all_states)
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -85,7 +87,7 @@ class FlowChecker:
             for state_name, state in flow.states.items():
                 self.report.states += 1
                 self._check_state(flow_name, state_name, state, (*base, "states", state_name))
-        self._check_notifications()
+        check_notifications(self)
         self._check_reachability()
         self.report.problems.sort(key=lambda p: (p.line, p.column))
         return self.report
@@ -114,61 +116,6 @@ class FlowChecker:
         for command in self.spec.commands.values():
             names.update(command.set)
         return names
-
-    def _declared_types(self) -> dict[str, Any]:
-        """Context name -> the result type actions declare for it; UNKNOWN where anything else may set it."""
-        bound: dict[str, list[Any]] = {}
-
-        def bind(name: str, tp: Any) -> None:
-            bound.setdefault(name, []).append(tp)
-
-        shapes = {name: shape for name, shape in (self.actions or {}).items() if isinstance(shape, ActionShape)}
-        if self.spec.session.identify:
-            bind("user", plain(shapes.get(self.spec.session.identify, ActionShape(None)).result) or UNKNOWN)
-        for _, state in self._all_states():
-            if state.call:
-                bind(state.as_ or "result", plain(shapes.get(state.call, ActionShape(None)).result) or UNKNOWN)
-        settled = {name: tps[0] if all(t == tps[0] for t in tps) else UNKNOWN for name, tps in bound.items()}
-        for _, state in self._all_states():  # names set from a typed path keep its type
-            for name, value in state.set.items():
-                tp = UNKNOWN
-                if isinstance(value, str) and value.strip().startswith("{{"):
-                    try:
-                        tp = expression_type(self.env.parse(value), settled)
-                    except TemplateSyntaxError:
-                        pass
-                bind(name, tp)
-            if state.ask:
-                bind(state.ask.into, UNKNOWN)
-            for route in state.on:
-                if route.into:
-                    bind(route.into, UNKNOWN)
-                for name in route.set:
-                    bind(name, UNKNOWN)
-            for branch in state.branch:
-                for name in branch.set:
-                    bind(name, UNKNOWN)
-            if state.say:
-                for choice in state.say.choices:
-                    for name in choice.set:
-                        bind(name, UNKNOWN)
-                rows = state.say.choices_from
-                if rows:
-                    if rows.into:
-                        bind(rows.into, element_type(self._expression_type(rows.items, settled)))
-                    for name in rows.set:
-                        bind(name, UNKNOWN)
-        for command in self.spec.commands.values():
-            for name in command.set:
-                bind(name, UNKNOWN)
-        return {name: tps[0] for name, tps in bound.items()
-                if tps[0] is not UNKNOWN and all(t == tps[0] for t in tps)}
-
-    def _expression_type(self, expression: str, scope: Mapping[str, Any]) -> Any:
-        try:
-            return expression_type(self.env.parse("{{ " + expression + " }}"), scope)
-        except TemplateSyntaxError:
-            return UNKNOWN
 
     def _all_states(self) -> Iterator[tuple[str, State]]:
         for flow_name, flow in self.spec.flows.items():
@@ -323,7 +270,7 @@ class FlowChecker:
             self.values((*rpath, "set"), route.set)
             self.target((*rpath, "goto"), route.goto, flow_name)
         if state.ask:
-            self._check_ask(flow_name, state, (*path, "ask"))
+            check_ask(self, flow_name, state, (*path, "ask"))
         if state.otherwise:
             if state.otherwise.say:
                 self.template((*path, "otherwise", "say"), state.otherwise.say)
@@ -336,29 +283,6 @@ class FlowChecker:
             self.add(path, "dead end: the state waits for input but offers no choices, `on:` routes, "
                            "`otherwise.goto` or `goto`, so users could only leave with a command "
                            "(add choices, e.g. one leading to `@menu`)")
-
-    def _check_ask(self, flow_name: str, state: State, path: Path) -> None:
-        ask = state.ask
-        assert ask is not None
-        if state.goto is not None:
-            self.add((*path,), "`ask` waits for an answer but the state's `goto` moves on at once (remove `goto`; "
-                               "`ask.goto` says where a valid answer leads)")
-        if ask.error:
-            self.template((*path, "error"), ask.error, extra=("ask",))
-        self.target((*path, "goto"), ask.goto, flow_name)
-        self.target((*path, "on_fail"), ask.on_fail, flow_name)
-        for key in ("min", "max"):
-            bound = getattr(ask, key)
-            if bound is None:
-                continue
-            if ask.type in ("number", "money", "text") and not isinstance(bound, int | float):
-                self.add((*path, key), f"`{key}` of a {ask.type} is a number")
-            elif ask.type == "date" and (not isinstance(bound, str) or not _iso_or_today(bound)):
-                self.add((*path, key), f"`{key}` of a date is `today` or an ISO date (2026-12-31)")
-            elif ask.type not in ("number", "money", "text", "date"):
-                self.add((*path, key), f"a {ask.type} has no `{key}`")
-        if isinstance(ask.min, int | float) and isinstance(ask.max, int | float) and ask.min > ask.max:
-            self.add((*path, "max"), f"`max` ({ask.max}) is below `min` ({ask.min}): no answer could pass")
 
     def _check_say(self, flow_name: str, say: Say, path: Path) -> None:
         item_scope = ("item",) if say.choices_from else ()
@@ -413,7 +337,7 @@ class FlowChecker:
             cf = say.choices_from
             cpath = (*path, "choices_from")
             self.template((*cpath, "items"), cf.items, expression=True)
-            item = {"item": element_type(self._expression_type(cf.items, self.types))}
+            item = {"item": element_type(expression_type_of(self.env, cf.items, self.types))}
             for key in ("id", "title", "description"):
                 self.template((*cpath, key), getattr(cf, key), item_scope, local=item)
             self.values((*cpath, "set"), cf.set, item_scope, local=item)
@@ -439,54 +363,6 @@ class FlowChecker:
         self.values((*path, "set"), choice.set)
         self.target((*path, "goto"), choice.goto, flow_name)
 
-    def _check_notifications(self) -> None:
-        seen_ids: dict[str, tuple[str, str | None]] = {}
-        for name, note in self.spec.notifications.items():
-            path: Path = ("notifications", name)
-            extra = {*note.variables, "recipient"}
-            self.template((*path, "text"), note.text, extra)
-            for i, param in enumerate(note.template.params):
-                self.template((*path, "template", "params", i), param, extra)
-            for i, choice in enumerate(note.choices):
-                self.template((*path, "choices", i, "title"), choice.title, extra)
-                if len(choice.title) > limits.BUTTON_TITLE and "{{" not in choice.title:
-                    self.add((*path, "choices", i, "title"), f"title is {len(choice.title)} chars; WhatsApp "
-                                                              f"allows {limits.BUTTON_TITLE}")
-            if len(note.choices) > limits.MAX_BUTTONS:
-                self.add((*path, "choices"), f"notifications carry at most {limits.MAX_BUTTONS} buttons")
-            for i, choice in enumerate(note.choices):
-                self._check_notification_choice(name, choice, (*path, "choices", i), seen_ids)
-
-    def _check_notification_choice(self, name: str, choice: Choice, path: Path,
-                                   seen: dict[str, tuple[str, str | None]]) -> None:
-        """A notification's button must lead into the recipient's flow: a `goto`, or a command's id."""
-        command_ids = {i for command in self.spec.commands.values() for i in command.ids}
-        if choice.id in seen and seen[choice.id][1] != choice.goto:
-            self.add((*path, "id"), f"id `{choice.id}` is also a button of notification `{seen[choice.id][0]}` "
-                                    "leading elsewhere; a tap could not tell them apart (use another id)")
-        seen.setdefault(choice.id, (name, choice.goto))
-        if choice.say:
-            self.template((*path, "say"), choice.say)
-        self.values((*path, "set"), choice.set)
-        if choice.goto is None:
-            if choice.id not in command_ids:
-                self.add((*path, "goto"), f"button `{choice.id}` leads nowhere: give it `goto:` (e.g. `@menu` or "
-                                          "`seeker.browse`), or the id of a command")
-            return
-        self.report.transitions += 1
-        target = choice.goto
-        if target in (STAY, "@menu", "@start"):
-            return
-        if target.startswith("@"):
-            if not any(resolve(target, flow, self.spec) for flow in self.spec.flows):
-                self.add((*path, "goto"), f"`{target}` names no state of any flow")
-        elif "." not in target:
-            self.add((*path, "goto"), f"`{target}`: a notification belongs to no flow, so name the flow "
-                                      f"(`flow.{target}`) or use `@{target}` (that state of the user's own flow)")
-        elif resolve(target, next(iter(self.spec.flows), ""), self.spec) is None:
-            flow = target.partition(".")[0]
-            self.add((*path, "goto"), describe_unknown(target, flow if flow in self.spec.flows else "", self.spec))
-
     def _check_reachability(self) -> None:
         seen = flow_edges.reachable(self.spec)
         for flow_name, flow in self.spec.flows.items():
@@ -495,12 +371,3 @@ class FlowChecker:
                     self.add(("flows", flow_name, "states", state_name),
                              "unreachable: no choice, route or goto leads here", "warning")
 
-
-def _iso_or_today(value: str) -> bool:
-    if value == "today":
-        return True
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True

@@ -29,9 +29,18 @@ import yaml
 from app.chat import format_message
 from engine.turn import Turn
 from flows import edges as flow_edges
-from flows.source import Source, dotted, parse
-from flows.texts import reworded, wordings
+from flows.source import Source, parse
 from tooling.harness import TestClock, UserSession, World, build_world, parse_duration, phone_for
+from tooling.rewording import (
+    listed,
+    missing_text,
+    rewording_hint,
+    shown,
+    side_by_side,
+    tap_hint,
+    title_not_on_offer,
+    titles_hint,
+)
 
 EXPECT_KEYS = {"says", "not_says", "matches", "buttons", "rows", "state", "called", "not_called", "silent"}
 
@@ -136,7 +145,7 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                     raise StepError(conv.where(*path), str(exc)) from None
                 sent = _describe_input(value)
                 offered = [c.title for c in user.last.choices()] if user.last else []
-                stale = _title_not_on_offer(value, event)
+                stale = title_not_on_offer(value, event)
                 if stale and tapped_away is None:
                     tapped_away = (stale, offered, conv.where(*path))
                 turn = await user.send(event)
@@ -161,8 +170,8 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                                       format_turn(turn))
                     # A renamed title tapped earlier is the likely root cause of what follows: show it first.
                     hints = [tap_hint(*tapped_away, world) if tapped_away else "",
-                             titles_hint(value, turn, world) or rewording_hint(_missing_text(value, turn),
-                                                                               _shown(turn), turn, world)]
+                             titles_hint(value, turn, world) or rewording_hint(missing_text(value, turn),
+                                                                               shown(turn), turn, world)]
                     error.failure.hint = "\n".join(h for h in hints if h)
                     raise error
             else:
@@ -191,13 +200,13 @@ def check_turn(expect: Any, turn: Turn) -> str | None:
     if unknown:
         return f"unknown expectation(s) {', '.join(sorted(unknown))} (expected: {', '.join(sorted(EXPECT_KEYS))})"
     texts = [m.text for m in turn.messages]
-    for wanted in _listed(expect.get("says")):
+    for wanted in listed(expect.get("says")):
         if not any(str(wanted) in t for t in texts):
             return f"no message says {wanted!r}"
-    for unwanted in _listed(expect.get("not_says")):
+    for unwanted in listed(expect.get("not_says")):
         if any(str(unwanted) in t for t in texts):
             return f"a message says {unwanted!r}"
-    for pattern in _listed(expect.get("matches")):
+    for pattern in listed(expect.get("matches")):
         if not any(re.search(str(pattern), t) for t in texts):
             return f"no message matches /{pattern}/"
     if expect.get("silent") and turn.messages:
@@ -210,111 +219,14 @@ def check_turn(expect: Any, turn: Turn) -> str | None:
                 return problem
     if "state" in expect and f"{turn.flow}.{turn.state}" != expect["state"]:
         return f"ended in {turn.flow}.{turn.state}, expected {expect['state']}"
-    for wanted in _listed(expect.get("called")):
+    for wanted in listed(expect.get("called")):
         name, args = (wanted, {}) if isinstance(wanted, str) else (wanted.get("name"), wanted.get("with") or {})
         if not any(c.name == name and all(c.args.get(k) == v for k, v in args.items()) for c in turn.calls):
             return f"{name} was not called" + (f" with {args}" if args else "")
-    for name in _listed(expect.get("not_called")):
+    for name in listed(expect.get("not_called")):
         if any(c.name == name for c in turn.calls):
             return f"{name} was called"
     return None
-
-
-def _missing_text(expect: Any, turn: Turn) -> str:
-    """The first `says:` snippet no message contains (the one a copy edit may have changed)."""
-    if isinstance(expect, str):
-        expect = {"says": expect}
-    if not isinstance(expect, dict):
-        return ""
-    texts = [m.text for m in turn.messages]
-    missing = [str(w) for w in _listed(expect.get("says")) if not any(str(w) in t for t in texts)]
-    return missing[0] if missing else ""
-
-
-def titles_hint(expect: Any, turn: Turn, world: World) -> str:
-    """Expected button or row titles that are not offered: beside the ones that are, position by position."""
-    if not isinstance(expect, dict):
-        return ""
-    for key, kind in (("buttons", "buttons"), ("rows", "list")):
-        wanted = expect.get(key)
-        exact = not isinstance(wanted, dict)
-        wanted = [str(t) for t in ((wanted or {}).get("include", []) if not exact else wanted or [])]
-        offered = [c.title for m in turn.messages if m.kind == kind for c in m.choices()]
-        if not wanted or not [t for t in wanted if t not in offered]:
-            continue
-        if exact and len(wanted) == len(offered):  # same count: the differing places are the renamed ones
-            pairs = [(old, new) for old, new in zip(wanted, offered, strict=True) if old != new]
-            old_text, new_text = "\n".join(p[0] for p in pairs), "\n".join(p[1] for p in pairs)
-        else:
-            old_text, new_text = "\n".join(wanted), "\n".join(offered)
-        where = _choices_line(offered, world)
-        return (f"  the test expects {key} the message does not offer; if they were renamed, update the test:\n"
-                + side_by_side(old_text, new_text, left_title="IN THE TEST (OLD)", right_title=f"OFFERED{where}"))
-    return ""
-
-
-def _title_not_on_offer(value: Any, event: Any) -> str:
-    if isinstance(value, dict) and len(value) == 1:
-        (key, wanted), = value.items()
-        if key in ("button", "list", "tap") and isinstance(wanted, str) and event.reply_id == wanted:
-            return wanted
-    return ""
-
-
-def _shown(turn: Turn) -> list[str]:
-    return [part for m in turn.messages for part in (m.text, m.header or "", m.footer or "",
-                                                     *(c.title for c in m.choices()))]
-
-
-def _flows_source(world: World) -> Source | None:
-    path = world.runtime.engine.flows.loaded.path
-    try:
-        source, _ = parse(Path(path).read_text(encoding="utf-8"), str(path))
-    except OSError:
-        return None
-    return source
-
-
-def _choices_line(offered: list[str], world: World) -> str:
-    """` flows.yaml:LINE (flow.state.say.choices)`: the choices list holding most of these titles, or ''."""
-    source = _flows_source(world)
-    if source is None or not offered:
-        return ""
-    lists: dict[tuple[Any, ...], set[str]] = {}
-    for wording in wordings(source.data):
-        if wording.path[-1] == "title":
-            lists.setdefault(wording.path[:-2], set()).add(wording.text)
-    overlap, choices = max(((len(titles & set(offered)), path) for path, titles in lists.items()), default=(0, ()))
-    return f" {source.file}:{source.locate(choices)[0]} ({dotted(choices)})" if overlap else ""
-
-
-def tap_hint(old: str, offered: list[str], where: str, world: World) -> str:
-    """A tapped title that was not on offer: show it beside the titles that were, with their flows.yaml line."""
-    if not old or not offered:
-        return ""
-    return (f"  at {where} the test tapped a title the message did not offer; if it was renamed, update the test:\n"
-            + side_by_side(old, "\n".join(offered), left_title="TAPPED IN THE TEST",
-                           right_title=f"OFFERED{_choices_line(offered, world)}"))
-
-
-def rewording_hint(old: str, shown: list[str], turn: Turn, world: World) -> str:
-    """When a failure quotes text the flows no longer have, show it beside the text that replaced it.
-
-    Staff reword flows.yaml; conversation tests pin wording. This finds the flows.yaml text the test most
-    likely quoted (preferring the state the bot ended in) and prints old and new side by side with its line.
-    """
-    source = _flows_source(world) if old else None
-    if source is None:
-        return ""
-    found = reworded(old, source, shown, prefer=(f"{turn.flow}.{turn.state}.",))
-    if found is None:
-        return ""
-    wording, line = found
-    if old in wording.text:
-        return ""
-    header = f"{source.file}:{line} ({wording.label})"
-    return ("  the test quotes text that is no longer in the flows; if the new wording is right, update the test:\n"
-            + side_by_side(old, wording.text, left_title="IN THE TEST (OLD)", right_title=f"IN {header} (NEW)"))
 
 
 def _compare_titles(key: str, wanted: Any, offered: list[str]) -> str | None:
@@ -324,12 +236,6 @@ def _compare_titles(key: str, wanted: Any, offered: list[str]) -> str | None:
     if list(wanted) != offered:
         return f"{key} are {offered}, expected {list(wanted)}"
     return None
-
-
-def _listed(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _describe_input(value: Any) -> str:
@@ -346,17 +252,6 @@ def format_turn(turn: Turn) -> str:
         lines.append(f"called: {call.name} {call.args}" + ("" if call.ok else f" -> failed ({call.error})"))
     lines += [f"notice: {n}" for n in turn.notices]
     return "\n".join(lines)
-
-
-def side_by_side(left: str, right: str, width: int = 48, *, left_title: str = "EXPECTED",
-                 right_title: str = "ACTUAL") -> str:
-    a, b = left.rstrip("\n").split("\n"), right.rstrip("\n").split("\n")
-    rows = [f"  {left_title:<{width}} | {right_title}", f"  {'-' * width}-+-{'-' * width}"]
-    for i in range(max(len(a), len(b))):
-        x = a[i] if i < len(a) else ""
-        y = b[i] if i < len(b) else ""
-        rows.append(f"  {x[:width]:<{width}} | {y}")
-    return "\n".join(rows)
 
 
 # -- coverage ---------------------------------------------------------------------------------------------
