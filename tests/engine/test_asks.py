@@ -116,3 +116,15 @@ def test_check_catches_ask_mistakes() -> None:
     assert "`ask` waits for an answer but the state's `goto` moves on at once" in errors
     _, report = check_text(edited(with_budget_question, SAMPLE.read_text()))
     assert report.errors == []
+
+
+def test_the_graph_and_coverage_see_both_ways_out_of_a_question() -> None:
+    from flows.edges import edges
+    from flows.graph import build_graph, to_mermaid
+
+    spec, _ = check_text(edited(with_budget_question, SAMPLE.read_text()))
+    assert spec is not None
+    ways = {(e.trigger, e.target) for e in edges(spec.flows["seeker"].states["budget"])}
+    assert ways == {("answer", "got_budget"), ("gave_up", "menu")}
+    mermaid = to_mermaid(build_graph(spec, "seeker"))
+    assert "‹money›" in mermaid and "not a money after 2 tries" in mermaid
