@@ -62,8 +62,10 @@ class RedisHealth:
     def __init__(self) -> None:
         self.ok = True
         self.since = 0.0
+        self.failures = 0
 
     def failed(self) -> None:
+        self.failures += 1
         if self.ok:
             self.ok, self.since = False, time.time()
 
@@ -111,6 +113,8 @@ class PartitionConsumer:
         self._acks: list[str] = []
         self._ack_wakeup = asyncio.Event()
         self._stopping = False
+        self._routed: set[str] = set()  # entry ids queued or in progress here (a re-read must not double them)
+        self._redis_errors = 0
 
     # -- lifecycle --------------------------------------------------------------------------------------
 
@@ -124,8 +128,12 @@ class PartitionConsumer:
                 log.info("partition %d: recovering %d pending event(s)", self.partition, len(pending))
             self._route(pending)
             while not self._stopping:
+                errors = self._redis_errors
                 entries = await self._redis(lambda: self.inbox.read(
                     self.partition, self.member, count=self.options.read_count, block_ms=self.options.block_ms))
+                if self._redis_errors != errors:  # a read may have reached Redis and lost its reply
+                    entries = [*await self._redis(lambda: self.inbox.own_pending(self.partition, self.member)),
+                               *entries]
                 self._route(entries)
         except Stopped:
             pass
@@ -164,6 +172,9 @@ class PartitionConsumer:
 
     def _route(self, entries: list[InboxEntry]) -> None:
         for entry in entries:
+            if entry.id in self._routed:
+                continue
+            self._routed.add(entry.id)
             phone = entry.event.phone
             self.queues.setdefault(phone, deque()).append(entry)
             if phone not in self.workers:
@@ -177,6 +188,7 @@ class PartitionConsumer:
                 entry = queue[0]
                 await self._process(entry)
                 queue.popleft()
+                self._routed.discard(entry.id)
                 last_wamid = entry.event.wamid or last_wamid
             if last_wamid and self.options.mark_read:  # one read receipt per burst, off the reply's path
                 self.spawn(self.deliverer.sender.mark_read(last_wamid))
@@ -259,6 +271,9 @@ class PartitionConsumer:
         if outcome == CONFLICT:
             return outcome
         if outcome == ALREADY_APPLIED:
+            # A redelivery, or our own commit whose reply was lost: its replies may still be in the outbox.
+            leftovers = await self._redis(lambda: self.turns.outbox(phone))
+            await self._deliver(phone, [OutboxItem(i.message, max(i.attempts, 1)) for i in leftovers])
             self.stats.duplicates += 1
             self._ack(entry)
             return outcome
@@ -324,6 +339,7 @@ class PartitionConsumer:
                 return result
             except REDIS_ERRORS as exc:
                 self.health.failed()
+                self._redis_errors += 1
                 if self._stopping:
                     raise Stopped() from exc
                 log.warning("partition %d: redis unavailable (%s); retrying in %.2fs", self.partition,
