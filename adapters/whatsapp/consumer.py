@@ -17,7 +17,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from redis.exceptions import BusyLoadingError, ResponseError
+from redis.exceptions import (
+    BusyLoadingError,
+    ClusterDownError,
+    MasterDownError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    ResponseError,
+    SlotNotCoveredError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -37,7 +46,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 InboundHook = Callable[[InboundEvent], Awaitable[None]]
 TurnHook = Callable[[InboundEvent, list[SendResult]], Awaitable[None]]
-REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, OSError)
+# Redis is unreachable, restarting, failing over or full: wait and try again, never drop the event.
+REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, OSError, ClusterDownError, TryAgainError,
+                MasterDownError, ReadOnlyError, SlotNotCoveredError, OutOfMemoryError)
 
 
 @dataclass(slots=True)
@@ -186,7 +197,15 @@ class PartitionConsumer:
         try:
             while queue:
                 entry = queue[0]
-                await self._process(entry)
+                try:
+                    await self._process(entry)
+                except (Stopped, asyncio.CancelledError):
+                    raise
+                except Exception as exc:  # a bug: do not let one event block this user for good
+                    log.exception("event %s for %s could not be processed; dead-lettered", entry.id,
+                                  mask_phone(phone))
+                    self.stats.failed += 1
+                    await self._dead_letter(entry, f"{type(exc).__name__}: {exc}")
                 queue.popleft()
                 self._routed.discard(entry.id)
                 last_wamid = entry.event.wamid or last_wamid
@@ -241,8 +260,10 @@ class PartitionConsumer:
             self.stats.retried += 1
             log.warning("conversation of %s changed during the turn; running it again", mask_phone(phone))
         self.stats.failed += 1
-        await self._redis(lambda: self.inbox.dead_letter(self.partition, entry, "conversation kept changing",
-                                                         self.member))
+        await self._dead_letter(entry, "conversation kept changing")
+
+    async def _dead_letter(self, entry: InboxEntry, error: str) -> None:
+        await self._redis(lambda: self.inbox.dead_letter(self.partition, entry, error, self.member))
 
     async def _run_turn(self, event: InboundEvent, raw: str | None) -> tuple[Turn | None, str]:
         opts, error = self.options, ""
@@ -279,7 +300,7 @@ class PartitionConsumer:
             return outcome
         results = await self._deliver(phone, [OutboxItem(m) for m in messages])
         if dead:
-            await self._redis(lambda: self.inbox.dead_letter(self.partition, entry, dead, self.member))
+            await self._dead_letter(entry, dead)
         else:
             self.stats.processed += 1
             self._ack(entry)

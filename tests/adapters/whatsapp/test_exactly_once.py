@@ -265,3 +265,20 @@ async def _cleanup(redis, prefix):
     if keys:
         await redis.delete(*keys)
     await redis.aclose()
+
+
+async def test_a_bug_after_the_turn_dead_letters_that_event_and_the_user_carries_on(fake_graph, redis, prefix):
+    class Buggy(EchoEngine):
+        async def run_turn(self, event, conversation):
+            turn = await super().run_turn(event, conversation)
+            if event.text == "boom":
+                turn.conversation = "not a conversation"  # the commit cannot serialise it
+            return turn
+
+    app = make_app(make_settings(fake_graph.url), Buggy(), redis, prefix)
+    async with running(app) as client:
+        await post_signed(client, p.body([p.text(U1, "boom"), p.text(U1, "after")]))
+        await settle(app)
+        (dead,) = await app.state.inbox.dead_letters()
+    assert dead["event"]["text"] == "boom" and "AttributeError" in dead["error"]
+    assert [c.text for c in fake_graph.messages] == ["echo:after"]
