@@ -64,6 +64,9 @@ class ConsumerOptions:
     inbound_every: float = 60.0  # seconds between writes of a user's last-inbound time to the accounts DB
     ack_batch: int = 64
     ack_interval: float = 0.01
+    # Events in progress at once in this process: enough to overlap Redis, Inspector and Graph waits, few
+    # enough that the webhook's acks are not queued behind hundreds of ready turn steps on the event loop.
+    max_in_progress: int = 64
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
 
 
@@ -106,6 +109,7 @@ class PartitionConsumer:
         on_inbound: InboundHook | None = None,
         on_turn: TurnHook | None = None,
         spawn: Callable[[Awaitable[Any]], None],
+        slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.partition = partition
         self.member = member
@@ -119,6 +123,7 @@ class PartitionConsumer:
         self.on_inbound = on_inbound
         self.on_turn = on_turn
         self.spawn = spawn
+        self.slots = slots or asyncio.Semaphore(options.max_in_progress)
         self.queues: dict[str, deque[InboxEntry]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
         self._acks: list[str] = []
@@ -198,7 +203,8 @@ class PartitionConsumer:
             while queue:
                 entry = queue[0]
                 try:
-                    await self._process(entry)
+                    async with self.slots:
+                        await self._process(entry)
                 except (Stopped, asyncio.CancelledError):
                     raise
                 except Exception as exc:  # a bug: do not let one event block this user for good
