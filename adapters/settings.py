@@ -56,7 +56,7 @@ class Settings:
     dedupe_ttl: int = 7 * 24 * 3600
     pipeline_partitions: int = 16
     read_receipts: bool = True
-    pipeline_concurrency: int = 64
+    pipeline_concurrency: int = 8
 
     inspector_api_base_url: str = ""
     inspector_api_key: str = field(default="", repr=False)
