@@ -8,8 +8,12 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from adapters.settings import Settings
+
+if TYPE_CHECKING:
+    from app.runtime import Runtime
 
 
 def _configure_logging(level: str) -> None:
@@ -45,7 +49,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _signatures(settings, connect_redis, build_actions, action_signatures):  # type: ignore[no-untyped-def]
+async def _signatures(settings, connect_redis, build_actions, action_signatures):
     """Action names and arguments as the running service registers them (nothing is connected)."""
     from datetime import UTC, datetime
 
@@ -79,7 +83,7 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _runtime_or_explain(settings: Settings, consequence: str):  # type: ignore[no-untyped-def]
+def _runtime_or_explain(settings: Settings, consequence: str) -> Runtime | None:
     """The runtime, or None after printing every problem of a broken flows.yaml (nothing half-started)."""
     from app.runtime import build_runtime
     from flows.problems import FlowsError

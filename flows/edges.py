@@ -126,9 +126,9 @@ def reachable(spec: FlowFile) -> set[tuple[str, str]]:
     seen: set[tuple[str, str]] = set()
     while frontier:
         node = frontier.pop()
-        flow = spec.flows.get(node[0])
-        if node in seen or flow is None or node[1] not in flow.states:
+        owner = spec.flows.get(node[0])
+        if node in seen or owner is None or node[1] not in owner.states:
             continue
         seen.add(node)
-        frontier += [(found.flow, found.state) for _, found in moves(spec, node[0], flow.states[node[1]])]
+        frontier += [(found.flow, found.state) for _, found in moves(spec, node[0], owner.states[node[1]])]
     return seen

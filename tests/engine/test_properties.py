@@ -114,8 +114,9 @@ def test_generated_flows_never_strand_a_user(spec, steps, fail):
 
     async def run() -> None:
         phone = "+2348000000002"
-        await engine.handle(InboundEvent(phone=phone, text="hi"))
-        await engine.handle(InboundEvent(phone=phone, kind="button", text="Go", reply_id="go"))
+        for first in (InboundEvent(phone=phone, text="hi"),
+                      InboundEvent(phone=phone, kind="button", text="Go", reply_id="go")):
+            assert (await engine.handle(first)).error is None
         for step in steps:
             if isinstance(step, tuple) and step[0] == "other":
                 event = InboundEvent(phone=phone, kind="other", message_type=step[1])
@@ -124,11 +125,13 @@ def test_generated_flows_never_strand_a_user(spec, steps, fail):
             else:
                 event = InboundEvent(phone=phone, text=step)
             turn = await engine.handle(event)
+            assert turn.error is None, f"internal error on {step!r} in {turn.flow}.{turn.state}: {turn.error}"
             assert turn.messages, f"no reply to {step!r} in {turn.flow}.{turn.state}"
             for message in turn.messages:
                 assert violations(message) == [], (step, message)
             assert turn.flow == "seeker"
         turn = await engine.handle(InboundEvent(phone=phone, text="menu"))
         assert (turn.flow, turn.state) == ("seeker", "s0")
+        assert engine.counts["errors"] == 0  # no crash was hidden behind a polite reply
 
     asyncio.run(run())
