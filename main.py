@@ -234,7 +234,15 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_explore(args: argparse.Namespace, settings: Settings) -> int:
     """Random conversations checked against the invariants; a failure prints a saveable conversation test."""
-    from tooling.explore import Violation, explore
+    try:
+        from tooling.explore import Violation, explore
+    except ModuleNotFoundError as exc:
+        if exc.name != "hypothesis":
+            raise
+        print("explore draws its random conversations with hypothesis, which is not installed here.\n"
+              "Install it with: pip install 'inspector-whatsapp[staff]'  (or: pip install hypothesis)",
+              file=sys.stderr)
+        return 2
 
     try:
         figures = explore(settings.flows_path, flow=args.flow, examples=args.examples, seed=args.seed,
