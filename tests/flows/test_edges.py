@@ -79,3 +79,15 @@ def test_every_trigger_the_engine_can_leave_by_is_an_edge() -> None:
     listed = {(f, s, e.trigger) for f, flow in spec.flows.items() for s, st in flow.states.items()
               for e in edges.edges(st) if e.moves}
     assert set(compiled.table) == listed
+
+
+def test_a_loop_that_never_waits_for_input_is_a_warning() -> None:
+    looping = SAMPLE.read_text().replace(
+        "      next_page:\n        set: {page: \"{{ page + 1 }}\"}\n        goto: browse",
+        "      next_page:\n        goto: spin\n      spin:\n        goto: next_page")
+    spec, report = check_text(looping)
+    assert spec is not None and not report.errors
+    assert edges.loops_without_input(spec) == [[("seeker", "next_page"), ("seeker", "spin")]]
+    [warning] = [p.format() for p in report.problems if "loop without input" in p.message]
+    assert "seeker.next_page, seeker.spin" in warning and warning.startswith("flows.yaml:")
+    assert edges.loops_without_input(spec_with_orphan()) == []  # a state that leads back after waiting is no loop
