@@ -60,14 +60,14 @@ def phone_number(text: str) -> str | None:
 def within(ask: Ask, value: Any, today: date) -> bool:
     """Whether a parsed value respects `min` and `max` (numbers, dates as ISO text, text by length)."""
     measure: Any = len(value) if ask.type == "text" else value
-    for bound, ok in ((ask.min, lambda v, b: v >= b), (ask.max, lambda v, b: v <= b)):
+    for bound, lowest in ((ask.min, True), (ask.max, False)):
         if bound is None:
             continue
         if ask.type == "date":
             bound = today.isoformat() if bound == "today" else str(bound)
         elif not isinstance(bound, int | float):
             continue
-        if not ok(measure, bound):
+        if (measure < bound) if lowest else (measure > bound):
             return False
     return True
 

@@ -89,6 +89,7 @@ class FlowChecker:
                 self._check_state(flow_name, state_name, state, (*base, "states", state_name))
         check_notifications(self)
         self._check_reachability()
+        self._check_loops()
         self.report.problems.sort(key=lambda p: (p.line, p.column))
         return self.report
 
@@ -362,6 +363,16 @@ class FlowChecker:
             self.template((*path, "if"), choice.when, expression=True)
         self.values((*path, "set"), choice.set)
         self.target((*path, "goto"), choice.goto, flow_name)
+
+    def _check_loops(self) -> None:
+        for group in flow_edges.loops_without_input(self.spec):
+            flow_name, state_name = group[0]
+            names = ", ".join(f"{f}.{s}" for f, s in group)
+            self.add(("flows", flow_name, "states", state_name),
+                     f"loop without input: {names} can lead into each other by `goto`, `branch`, `on_error` or "
+                     "`on_empty` alone, so a user could circle through them without being asked anything; "
+                     "after 25 states the engine gives up on the turn with `messages.internal_error` "
+                     "(let one of them wait for input)", "warning")
 
     def _check_reachability(self) -> None:
         seen = flow_edges.reachable(self.spec)

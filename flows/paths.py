@@ -109,8 +109,8 @@ class _Walker:
             divisor = self._const(node.right)
             if divisor is not UNKNOWN and isinstance(divisor, int | float) and divisor == 0:
                 op = {nodes.Div: "/", nodes.FloorDiv: "//", nodes.Mod: "%"}[type(node)]
-                constant = isinstance(node.right, nodes.Const)
-                what = f"`{op} {node.right.value!r}`" if constant else f"`{op}` by an expression"
+                right = node.right
+                what = f"`{op} {right.value!r}`" if isinstance(right, nodes.Const) else f"`{op}` by an expression"
                 yield PathProblem(f"{what} divides by zero (always 0): rendering this fails at run time")
         for child in node.iter_child_nodes():
             yield from self.walk(child)
@@ -178,6 +178,8 @@ class _Walker:
         return tp
 
     def _const(self, node: nodes.Node) -> Any:
+        if not isinstance(node, nodes.Expr):
+            return UNKNOWN
         try:
             return node.as_const(self.eval)
         except Exception:  # nodes.Impossible, or an error evaluating a constant

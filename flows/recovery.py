@@ -45,7 +45,7 @@ def recover(data: Any) -> Recovered | None:
     """The valid part of raw flows data as a FlowFile, or None when the top level itself is unusable."""
     if not isinstance(data, dict):
         return None
-    result = Recovered(spec=FlowFile.model_construct())
+    result = Recovered(spec=FlowFile.model_construct(messages={}, flows={}))
     messages = {key: _valid(_STR, value, "") for key, value in _mapping(data.get("messages")).items()}
     commands = {}
     for name, raw in _mapping(data.get("commands")).items():
@@ -62,11 +62,12 @@ def recover(data: Any) -> Recovered | None:
     flows = {}
     for name, raw in _mapping(data.get("flows")).items():
         flows[name] = _flow(name, raw if isinstance(raw, dict) else {}, result)
-    result.spec = FlowFile.model_construct(
-        version=_valid(_INT, data.get("version", 1), 1),
-        session=_valid(Session, data.get("session", {})) or Session(),
-        messages=messages, commands=commands, notifications=notifications, flows=flows,
-    )
+    parts: dict[str, Any] = {
+        "version": _valid(_INT, data.get("version", 1), 1),
+        "session": _valid(Session, data.get("session", {})) or Session(),
+        "messages": messages, "commands": commands, "notifications": notifications, "flows": flows,
+    }
+    result.spec = FlowFile.model_construct(**parts)
     return result
 
 
@@ -78,7 +79,7 @@ def _flow(name: str, raw: dict[str, Any], result: Recovered) -> Flow:
             result.flows_with_broken_states.add(name)
             state = State(goto="@stay", set=dict.fromkeys(_declared(state_raw)))
         states[state_name] = state
-    flow = _valid(Flow, {**raw, "states": {}})
+    flow: Flow | None = _valid(Flow, {**raw, "states": {}})
     if flow is not None:
         return flow.model_copy(update={"states": states})
     result.flows_broken.add(name)
@@ -86,7 +87,8 @@ def _flow(name: str, raw: dict[str, Any], result: Recovered) -> Flow:
     role = raw.get("role") if raw.get("role") in ROLES else None
     start = raw.get("start") if isinstance(raw.get("start"), str) and raw.get("start") in states else first
     menu = raw.get("menu") if isinstance(raw.get("menu"), str) and raw.get("menu") in states else first
-    return Flow.model_construct(role=role, description="", start=start, menu=menu, states=states)
+    fields: dict[str, Any] = {"role": role, "description": "", "start": start, "menu": menu, "states": states}
+    return Flow.model_construct(**fields)  # role None: the role problems it causes are dropped (`keep`)
 
 
 def _declared(raw: Any) -> set[str]:

@@ -7,9 +7,9 @@ either `goto` (moves on at once) or waits for input matched against its choices 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, model_validator
 
 from flows import limits
 
@@ -85,7 +85,7 @@ class ChoicesFrom(Model):
 
 
 #: Sent as buttons (`style: auto`, 1-3 choices, no descriptions, no rows from data): titles <= 20, not 24.
-_BUTTONS = {
+_BUTTONS: dict[str, Any] = {
     "if": {"properties": {"choices": {"minItems": 1, "maxItems": limits.MAX_BUTTONS,
                                       "items": {"not": {"required": ["description"]}}},
                           "style": {"not": {"const": "list"}}},
@@ -93,7 +93,7 @@ _BUTTONS = {
     "then": {"properties": {"choices": {"items": {"properties": {"title": _fits(limits.BUTTON_TITLE)}}}}},
 }
 #: With choices the message is interactive: its body <= 1024.
-_INTERACTIVE = {
+_INTERACTIVE: dict[str, Any] = {
     "if": {"anyOf": [{"properties": {"choices": {"minItems": 1}}, "required": ["choices"]},
                      {"required": ["choices_from"]}]},
     "then": {"properties": {"text": _fits(limits.INTERACTIVE_BODY)}},
@@ -103,7 +103,7 @@ _INTERACTIVE = {
 class Say(Model):
     """What to send: a text, or a text with reply buttons or a list."""
 
-    model_config = ConfigDict(json_schema_extra={"allOf": [_BUTTONS, _INTERACTIVE]})
+    model_config = ConfigDict(json_schema_extra={"allOf": cast(list[JsonValue], [_BUTTONS, _INTERACTIVE])})
 
     text: str = Field(description="Message body, a Jinja2 template; <= 4096 chars (1024 with choices).",
                       examples=["Hi {{ user.name }} 👋 What would you like to do?"],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.inspector import actions_seeker as seeker
@@ -12,7 +14,7 @@ from adapters.inspector.client import InspectorClient
 from adapters.inspector.results import RESULTS
 from engine.actions import ActionRegistry
 
-ACTIONS = {
+ACTIONS: dict[str, Callable[..., Awaitable[Any]]] = {
     "available_properties": seeker.available_properties,
     "property": seeker.property_detail,
     "locations": seeker.locations,
