@@ -135,7 +135,7 @@ def build_runtime(
     loaded = load_checked_flows(settings, registry)
     keys = PipelineKeys(partitions=settings.pipeline_partitions)
     store = ConversationStore(redis, prefix=keys.conversation_prefix, ttl=settings.conversation_ttl)
-    engine = Engine(CompiledFlows(loaded), registry, store, clock=clock)
+    engine = Engine(CompiledFlows(loaded), registry, store, clock=clock, timers=scheduler.schedule_timeouts)
     logger.info("flows %s loaded (%s): %s", settings.flows_path, loaded.hash, loaded.report.summary(loaded.path))
     return Runtime(settings=settings, redis=redis, embedded_redis=embedded, actions=registry, engine=engine,
                    inspector=inspector, linking=linking, database=database, email=email, pipeline_keys=keys,

@@ -7,7 +7,7 @@ atomically (hot reload): each event runs entirely on the flows it started with.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,12 +19,17 @@ from engine.messages import Button, OutboundMessage, TemplateRef
 from engine.render import fit_message
 from engine.step import IdentifyError, Step
 from engine.store import ConversationStore
+from engine.timeouts import Timer, timers_for
 from engine.turn import Turn
 from flows.targets import Target
 
 __all__ = ["Engine", "IdentifyError", "Step"]
 
 logger = logging.getLogger(__name__)
+
+#: Takes the timers of a committed turn and runs each when due (the jobs adapter's `schedule_timeouts`).
+TimerSink = Callable[[list[Timer]], Awaitable[object]]
+
 
 class Engine:
     """Interprets compiled flows for every user; per-user state lives in the store."""
@@ -36,12 +41,27 @@ class Engine:
         store: ConversationStore,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        timers: TimerSink | None = None,
     ) -> None:
         self.flows = flows
         self.actions = actions
         self.store = store
         self.clock = clock
         self.counts = {"events": 0, "errors": 0, "resets": 0}
+        #: Where the timeouts of a waiting state go to be run when due (the background jobs); None: nowhere.
+        self.timers = timers
+
+    async def schedule_timers(self, conversation: Conversation | None) -> None:
+        """Hand the timeouts of the state a turn leaves the user in to `timers`. Safe before the commit: a
+        timer names the commit stamp, so one whose turn was never committed finds nothing to do."""
+        found = timers_for(self, conversation) if self.timers is not None else []
+        if not found or self.timers is None:
+            return
+        try:
+            await self.timers(found)
+        except Exception as exc:  # a missed nudge must not cost the user their turn
+            logger.warning("timeouts of %s.%s not scheduled: %s", found[0].flow, found[0].state,
+                           type(exc).__name__)
 
     def replace_flows(self, flows: CompiledFlows) -> None:
         """Swap in new flows; events already running finish on the old ones."""
@@ -65,6 +85,8 @@ class Engine:
         step = Step(self.flows, event, conversation, actions=self.actions, now=self.clock(), counts=self.counts)
         turn = await step.run()
         self.counts["events"] += 1
+        if turn.error is None:
+            await self.schedule_timers(turn.conversation)
         return turn
 
     def notice(self, phone: str, key: str, **values: object) -> OutboundMessage:
@@ -109,4 +131,5 @@ class Engine:
             turn = await step.start_at(Target(flow, state))
             assert turn.conversation is not None
             await checkout.commit(turn.conversation)
+        await self.schedule_timers(turn.conversation)
         return turn

@@ -272,6 +272,17 @@ class FlowChecker:
             self.target((*rpath, "goto"), route.goto, flow_name)
         if state.ask:
             check_ask(self, flow_name, state, (*path, "ask"))
+        for i, timeout in enumerate(state.timeouts):
+            tpath = (*path, "timeouts", i)
+            if timeout.say:
+                self.template((*tpath, "say"), timeout.say)
+            self.target((*tpath, "goto"), timeout.goto, flow_name)
+            if i and timeout.seconds <= state.timeouts[i - 1].seconds:
+                self.add((*tpath, "after"), f"`after: {timeout.after}` is not later than the timeout before it; "
+                                            "list timeouts from the soonest", "warning")
+        if state.timeouts and not state.waits:
+            self.add((*path, "timeouts"), "timeouts only run while a state waits for an answer; this one moves on "
+                                          "at once (`goto`)")
         if state.otherwise:
             if state.otherwise.say:
                 self.template((*path, "otherwise", "say"), state.otherwise.say)

@@ -16,7 +16,8 @@ from typing import Literal
 from flows.schema import FlowFile, State
 from flows.targets import STAY, Target, resolve
 
-EdgeKind = Literal["error", "empty", "branch", "choice", "pick", "route", "ask", "otherwise", "next", "command"]
+EdgeKind = Literal["error", "empty", "branch", "choice", "pick", "route", "ask", "otherwise", "next", "command",
+                   "timeout"]
 
 #: Kinds taken because of the user's input; the others are taken by the state itself as it runs.
 INPUT_KINDS: frozenset[EdgeKind] = frozenset({"choice", "pick", "route", "ask", "otherwise"})
@@ -44,6 +45,10 @@ def route_trigger(index: int) -> str:
 
 def command_trigger(name: str) -> str:
     return f"cmd:{name}"
+
+
+def timeout_trigger(index: int) -> str:
+    return f"timeout:{index}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +101,8 @@ def edges(state: State) -> list[Edge]:
         out.append(Edge("otherwise", OTHERWISE, "otherwise", state.otherwise.goto))
     if state.goto:
         out.append(Edge("next", NEXT, "then", state.goto))
+    for index, timeout in enumerate(state.timeouts):
+        out.append(Edge("timeout", timeout_trigger(index), f"after {timeout.after}", timeout.goto))
     return out
 
 

@@ -7,6 +7,7 @@ either `goto` (moves on at once) or waits for input matched against its choices 
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, model_validator
@@ -190,6 +191,33 @@ class Ask(Model):
         return self
 
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class Timeout(Model):
+    """What happens when a waiting state is left unanswered for a while: a nudge (once), a move, or both."""
+
+    after: str = Field(description="How long without an answer: `90s`, `10m`, `2h`, `1d`.",
+                       examples=["10m", "24h"], pattern=_DURATION.pattern)
+    say: str | None = Field(None, description="Sent when the time is up, only inside WhatsApp's 24-hour window.",
+                            examples=["Still there? Pick a time, or type menu."])
+    goto: str | None = Field(None, description=TARGET + " Where the conversation moves (sent nothing outside the "
+                             "24-hour window); omitted: it stays.", examples=["@menu"])
+
+    @property
+    def seconds(self) -> float:
+        found = _DURATION.match(self.after)
+        assert found is not None  # the pattern above
+        return float(found.group(1)) * _UNIT[found.group(2)]
+
+    @model_validator(mode="after")
+    def _does_something(self) -> Timeout:
+        if not self.say and not self.goto:
+            raise ValueError("a timeout needs `say:`, `goto:` or both")
+        return self
+
+
 class Branch(Model):
     """A condition checked before `say`; the first that holds wins."""
 
@@ -245,6 +273,10 @@ class State(Model):
                                       examples=["Please type a number.", {"say": "Sorry.", "goto": "@menu"}])
     goto: str | None = Field(None, description=TARGET + " Given: move on at once without waiting.",
                              examples=["browse"])
+    timeouts: list[Timeout] = Field(default_factory=list, description="While the state waits: what happens "
+                                    "after a while without an answer, run by the background jobs.",
+                                    examples=[[{"after": "10m", "say": "Still there?"},
+                                               {"after": "24h", "goto": "@menu"}]])
 
     @model_validator(mode="after")
     def _call_keys(self) -> State:

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arq.connections import ArqRedis
 from arq.constants import job_key_prefix
@@ -20,6 +20,9 @@ from arq.constants import job_key_prefix
 from adapters.jobs.store import DEFAULT_NAMESPACE
 from adapters.privacy import mask_phone
 from engine.messages import OutboundMessage
+
+if TYPE_CHECKING:
+    from engine.timeouts import Timer
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +139,19 @@ class JobScheduler:
         await self.queue.enqueue_job("deliver_email", bytes(message), deadline, _job_id=job_id,
                                      _queue_name=self.queue_name)
         return job_id
+
+    # -- conversation timeouts --------------------------------------------------------------------
+
+    async def schedule_timeouts(self, timers: list[Timer]) -> list[str]:
+        """One deferred `conversation_timeout` job per timer; ids name the commit, so repeats are no-ops."""
+        ids = []
+        for timer in timers:
+            job_id = f"{self.namespace}:timeout:{timer.phone}:{timer.stamp!r}:{timer.index}"
+            await self.queue.enqueue_job("conversation_timeout", timer.phone, timer.flow, timer.state, timer.stamp,
+                                         timer.index, _job_id=job_id, _queue_name=self.queue_name,
+                                         _defer_by=timer.delay)
+            ids.append(job_id)
+        return ids
 
     async def enqueue(self, function: str, *args: Any, **kwargs: Any) -> str:
         """Run a job by name now (e.g. `send_daily_digests` by hand); returns its job id."""

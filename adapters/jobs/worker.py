@@ -21,6 +21,7 @@ from adapters.jobs.digests import send_daily_digests
 from adapters.jobs.reminders import send_inspection_reminder
 from adapters.jobs.scheduler import queue_name_for
 from adapters.jobs.store import DEFAULT_NAMESPACE
+from adapters.jobs.timeouts import conversation_timeout
 from adapters.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ def job_functions(settings: Settings) -> list[Function]:
         func(send_inspection_reminder, max_tries=tries),
         func(send_daily_digests, max_tries=tries),
         func(send_property_alerts, max_tries=tries),
+        func(conversation_timeout, max_tries=tries),
         func(deliver_whatsapp, max_tries=tries),
         func(deliver_email, max_tries=tries, keep_result=0),  # no copy of the code kept in results
     ]
