@@ -10,17 +10,26 @@ import re
 from collections import Counter
 from pathlib import Path
 
-# First match wins: the innermost frame's file decides where a sample's CPU went.
+# First match wins: the innermost frame's file decides where a sample's CPU went. py-spy names files
+# relative to their import root (httpx/_client.py, adapters/whatsapp/dispatch.py, asyncio/events.py).
 BUCKETS = [
-    ("httpcore", "/httpcore/"), ("httpx", "/httpx/"), ("aiohttp", "/aiohttp/"), ("pywa", "/pywa"),
-    ("redis-py", "/redis/"), ("sqlalchemy/sqlite", "/sqlalchemy/"), ("sqlalchemy/sqlite", "sqlite3"),
-    ("sqlmodel", "/sqlmodel/"), ("transitions", "/transitions/"), ("jinja2", "/jinja2/"),
-    ("pydantic", "/pydantic"), ("starlette", "/starlette/"), ("uvicorn", "/uvicorn/"), ("h11", "/h11/"),
-    ("arq", "/arq/"), ("project: engine", "engine/"), ("project: flows", "flows/"),
-    ("project: adapters", "adapters/"), ("project: app", "app/"), ("logging", "logging/"),
-    ("json", "json/"), ("ssl/hmac/hashlib", "hmac.py"), ("asyncio", "asyncio/"), ("threading", "threading.py"),
-    ("concurrent (thread pool)", "concurrent/"), ("importlib (imports)", "importlib"),
+    ("httpcore (+anyio)", "/httpcore/"), ("httpcore (+anyio)", "/anyio/"), ("httpx", "/httpx/"),
+    ("aiohttp (+yarl, multidict)", "/aiohttp/"), ("aiohttp (+yarl, multidict)", "/yarl/"),
+    ("aiohttp (+yarl, multidict)", "/multidict/"), ("pywa", "/pywa"), ("redis-py", "/redis/"),
+    ("sqlalchemy/sqlite", "/sqlalchemy/"), ("sqlalchemy/sqlite", "/sqlite3/"), ("sqlmodel", "/sqlmodel/"),
+    ("transitions", "/transitions/"), ("jinja2", "/jinja2/"), ("pydantic", "/pydantic"),
+    ("starlette", "/starlette/"), ("uvicorn", "/uvicorn/"), ("h11/httptools", "/h11/"),
+    ("h11/httptools", "/httptools/"), ("arq", "/arq/"), ("project: engine", "/engine/"),
+    ("project: flows", "/flows/"), ("project: adapters", "/adapters/"), ("project: app", "/app/"),
+    ("logging", "/logging/"), ("json", "/json/"), ("hmac/hashlib", "/hmac.py"),
+    ("asyncio / uvloop", "/asyncio/"), ("asyncio / uvloop", "/uvloop/"),
+    ("imports (importlib)", "importlib"), ("imports (importlib)", "_distutils_hack"),
 ]
+# Leaves where a thread waits rather than runs (py-spy's idle detection misses these in containers).
+IDLE = (("_worker", "/concurrent/futures/thread.py"), ("select", "/selectors.py"), ("wait", "/threading.py"),
+        ("run_forever", "/uvloop/"))
+# Frames every stack shares: left out of the inclusive list.
+PLUMBING = ("/asyncio/", "/threading.py", "/concurrent/", "/main.py", "/runners.py", "/uvicorn/server.py")
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
 
@@ -34,41 +43,30 @@ def _bucket(file: str) -> str:
 def summarize(raw_path: Path, top: int = 15) -> str:
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
-    total = 0
+    total = idle = 0
     for line in raw_path.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         samples = int(count)
-        frames = [f for f in stack.split(";") if f]
-        if frames and frames[0].startswith("process "):  # --subprocesses prefixes a process frame
-            frames = frames[1:]
-        if frames and frames[0].startswith("thread "):
-            frames = frames[1:]
-        if not frames:
+        frames = [f for f in stack.split(";") if f and not f.startswith(("process ", "thread "))]
+        parsed = [(m.group("func"), "/" + m.group("file")) if (m := FRAME.match(f)) else (f, "/?")
+                  for f in frames]
+        if not parsed:
+            continue
+        func, file = parsed[-1]
+        if any(func.endswith(name) and needle in file for name, needle in IDLE):
+            idle += samples
             continue
         total += samples
-        parsed = [FRAME.match(f) for f in frames]
-        leaf = parsed[-1]
-        own[_bucket(leaf.group("file") if leaf else frames[-1])] += samples
-        seen = set()
-        for match, frame in zip(parsed, frames, strict=True):
-            name = f"{match.group('func')} ({_short(match.group('file'))})" if match else frame
-            if name not in seen:
-                seen.add(name)
-                inclusive[name] += samples
+        own[_bucket(file)] += samples
+        for name in {f"{fn} ({fl[1:]})" for fn, fl in parsed if not any(p in fl for p in PLUMBING)
+                     and fn != "<module>"}:
+            inclusive[name] += samples
     if not total:
         return "(no samples)"
-    lines = [f"{total} samples; own time by library of the innermost frame:"]
+    lines = [f"{total} samples on CPU ({idle} more waiting, left out); own time by library of the innermost frame:"]
     lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in own.most_common()]
-    lines.append(f"top {top} functions by inclusive time:")
-    lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(top + 5)
-              if not name.startswith(("<module>", "run (", "_run_once", "run_forever", "run_until_complete"))][:top]
+    lines.append(f"top {top} functions by inclusive time (event-loop and thread plumbing left out):")
+    lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(top)]
     return "\n".join(lines)
-
-
-def _short(path: str) -> str:
-    for marker in ("site-packages/", "lib/python3."):
-        if marker in path:
-            return path.split(marker, 1)[1].split("/", 1)[-1] if marker.startswith("lib") else path.split(marker, 1)[1]
-    return path.rsplit("/", 3)[-1] if path.count("/") > 3 else path
