@@ -29,7 +29,8 @@ BUCKETS = [
 IDLE = (("_worker", "/concurrent/futures/thread.py"), ("select", "/selectors.py"), ("wait", "/threading.py"),
         ("run_forever", "/uvloop/"))
 # Frames every stack shares: left out of the inclusive list.
-PLUMBING = ("/asyncio/", "/threading.py", "/concurrent/", "/main.py", "/runners.py", "/uvicorn/server.py")
+PLUMBING = ("/asyncio/", "/threading.py", "/concurrent/", "/main.py", "/runners.py", "/uvicorn/server.py",
+            "/uvicorn/_compat.py")
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
 

@@ -75,8 +75,8 @@ def serve_supports_workers(args: argparse.Namespace) -> bool:
 
 
 def start_project(args: argparse.Namespace, workers: int, graph: str, redis_url: str, inspector: str,
-                  work: Path, *, wrap: list[str] | None = None) -> Service:
-    name = f"project-w{workers}" + ("-profiled" if wrap else "")
+                  work: Path, *, name: str = "") -> Service:
+    name = name or f"project-w{workers}"
     env = project_env(args, graph, redis_url, inspector, work, name)
     # Migrate once, before any worker starts (concurrent auto-migration of SQLite is a known crash).
     subprocess.run([args.project_python, "main.py", "db", "upgrade"], cwd=args.project_dir, env=env, check=True,
@@ -85,7 +85,7 @@ def start_project(args: argparse.Namespace, workers: int, graph: str, redis_url:
     argv = [args.project_python, "main.py", "serve", "--host", "127.0.0.1", "--port", str(port)]
     if workers > 1:
         argv += ["--workers", str(workers)]
-    return Service(name, [*(wrap or []), *argv], port, work, env=env, cwd=args.project_dir,
+    return Service(name, argv, port, work, env=env, cwd=args.project_dir,
                    health="/health").start(120)
 
 
@@ -163,24 +163,32 @@ def render(table: dict[str, dict], args: argparse.Namespace) -> str:
 
 def profile_project(args: argparse.Namespace, graph: str, redis_url: str, inspector: str, work: Path,
                     events: str) -> str:
-    """One more load on a fresh serve (1 worker) sampled by py-spy; its summary."""
+    """One more load on a fresh, warmed-up serve (1 worker), sampled by py-spy attached to it; the summary.
+
+    py-spy attaches after the warm-up so start-up imports stay out of the profile.
+    """
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists():
-        return "py-spy not installed: no profile"
+        return "py-spy not installed (pip install py-spy): no profile"
     raw = work / "serve-profile.raw.txt"
-    wrap = [spy, "record", "--format", "raw", "--rate", "200", "--subprocesses", "--output", str(raw), "--"]
-    service = start_project(args, 1, graph, redis_url, inspector, work, wrap=wrap)
+    service = start_project(args, 1, graph, redis_url, inspector, work, name="project-w1-profiled")
     try:
-        run_load(args, service, events, "warm-profile", 2349900000000, min(args.users, 10), 2)
-        run_load(args, service, events, "profile", 2349910000000, args.users, args.turns)
-    finally:
-        # SIGINT reaches py-spy, which writes its file; serve gets it too and shuts down.
-        os.killpg(service.pid, signal.SIGINT)
+        run_load(args, service, events, "warmprofile", 2349900000000, min(args.users, 10), 2)
+        with open(work / "py-spy.log", "wb") as log:
+            recorder = subprocess.Popen([spy, "record", "--pid", str(service.pid), "--subprocesses", "--nonblocking",
+                                         "--format", "raw", "--rate", "200", "--output", str(raw)],
+                                        stdout=log, stderr=subprocess.STDOUT)
+        time.sleep(1.0)  # attached before the first message
         try:
-            service.process.wait(60)
-        except subprocess.TimeoutExpired:
-            service.stop()
-    return summarize(raw) if raw.exists() else f"py-spy wrote no profile; see {service.log}"
+            run_load(args, service, events, "profile", 2349910000000, args.users, args.turns)
+        finally:
+            recorder.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            recorder.wait(60)
+    finally:
+        service.stop()
+    if not raw.exists():
+        return f"py-spy wrote no profile: {(work / 'py-spy.log').read_text(errors='replace')[-500:]}"
+    return summarize(raw)
 
 
 def main() -> None:
