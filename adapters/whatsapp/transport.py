@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
+import certifi
 import httpx
 from yarl import URL
 
@@ -94,8 +96,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def _client(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
+            # certifi's CA bundle, as httpx used: the same certificates are trusted as before.
+            tls = ssl.create_default_context(cafile=certifi.where())
             connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=self._max_per_host,
-                                             keepalive_timeout=self._keepalive_expiry, ttl_dns_cache=300)
+                                             keepalive_timeout=self._keepalive_expiry, ttl_dns_cache=300, ssl=tls)
             # httpx decodes Content-Encoding and keeps cookies itself: aiohttp must pass both through.
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False,
                                                   cookie_jar=aiohttp.DummyCookieJar(), trust_env=False)
