@@ -17,6 +17,10 @@ medians over rounds. CPU per message is the server's process tree (workers inclu
     .venv/bin/python bench/webhook.py                      # 3 rounds, 50 users x 20 messages
     .venv/bin/python bench/webhook.py --workers 1,2,4 --profile serve-profile.txt
     .venv/bin/python bench/webhook.py --project-dir /tmp/main-copy --project-python /tmp/main-copy/.venv/bin/python
+    .venv/bin/python bench/webhook.py --baseline /tmp/main-copy    # baseline-w1 alternates with the rest
+
+`--baseline` serves a second checkout (say `git archive` of main before a change, with its own venv) as
+case `baseline-wN` in the same rounds, so before and after meet the same machine load.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,8 +59,17 @@ MEDIAN_KEYS = ("msg_per_s", "ack_p50", "ack_p99", "e2e_p50", "e2e_p99", "cpu_ms_
                "graph_calls_per_msg", "generator_cpu_ms_per_msg")
 
 
-def project_env(args: argparse.Namespace, graph: str, redis_url: str, inspector: str, work: Path,
-                name: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Checkout:
+    """A tree whose `main.py serve` is measured, and the interpreter (venv) that runs it."""
+
+    label: str
+    dir: Path
+    python: str
+
+
+def project_env(args: argparse.Namespace, checkout: Checkout, graph: str, redis_url: str, inspector: str,
+                work: Path, name: str) -> dict[str, str]:
     """A live-mode environment: every setting serve's start-up checks may ask for is set."""
     base = {k: v for k, v in os.environ.items()
             if not k.startswith(("WHATSAPP_", "REDIS_URL", "SMTP_", "DATABASE_", "INSPECTOR_", "SECRET_KEY"))}
@@ -64,28 +78,28 @@ def project_env(args: argparse.Namespace, graph: str, redis_url: str, inspector:
             "WHATSAPP_VERIFY_TOKEN": VERIFY, "WHATSAPP_GRAPH_URL": graph, "REDIS_URL": redis_url,
             "INSPECTOR_API_BASE_URL": inspector, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": "2525",
             "SECRET_KEY": "bench-secret-key-" + "k" * 40, "DATABASE_URL": f"sqlite:///{work / name}.db",
-            "FLOWS_PATH": str(args.flows or args.project_dir / "flows.yaml"), "LOG_LEVEL": args.log_level.upper(),
+            "FLOWS_PATH": str(args.flows or checkout.dir / "flows.yaml"), "LOG_LEVEL": args.log_level.upper(),
             "RATE_LIMIT_PER_MINUTE": "1000000"}
 
 
-def serve_supports_workers(args: argparse.Namespace) -> bool:
-    done = subprocess.run([args.project_python, "main.py", "serve", "--help"], cwd=args.project_dir,
+def serve_supports_workers(checkout: Checkout) -> bool:
+    done = subprocess.run([checkout.python, "main.py", "serve", "--help"], cwd=checkout.dir,
                           capture_output=True, text=True, timeout=60)
     return "--workers" in done.stdout
 
 
-def start_project(args: argparse.Namespace, workers: int, graph: str, redis_url: str, inspector: str,
-                  work: Path, *, name: str = "") -> Service:
-    name = name or f"project-w{workers}"
-    env = project_env(args, graph, redis_url, inspector, work, name)
+def start_project(args: argparse.Namespace, checkout: Checkout, workers: int, graph: str, redis_url: str,
+                  inspector: str, work: Path, *, name: str = "") -> Service:
+    name = name or f"{checkout.label}-w{workers}"
+    env = project_env(args, checkout, graph, redis_url, inspector, work, name)
     # Migrate once, before any worker starts (concurrent auto-migration of SQLite is a known crash).
-    subprocess.run([args.project_python, "main.py", "db", "upgrade"], cwd=args.project_dir, env=env, check=True,
+    subprocess.run([checkout.python, "main.py", "db", "upgrade"], cwd=checkout.dir, env=env, check=True,
                    capture_output=True, timeout=120)
     port = free_port()
-    argv = [args.project_python, "main.py", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [checkout.python, "main.py", "serve", "--host", "127.0.0.1", "--port", str(port)]
     if workers > 1:
         argv += ["--workers", str(workers)]
-    return Service(name, argv, port, work, env=env, cwd=args.project_dir,
+    return Service(name, argv, port, work, env=env, cwd=checkout.dir,
                    health="/health").start(120)
 
 
@@ -156,7 +170,8 @@ def render(table: dict[str, dict], args: argparse.Namespace) -> str:
     lines.append("")
     lines.append(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores ({cpu}), load average before: "
                  f"{args.load_before}; {args.users} users x {args.turns} messages, closed loop, medians of "
-                 f"{args.rounds} rounds; project at {args.project_dir} ({args.project_python}); LOG_LEVEL="
+                 f"{args.rounds} rounds; {'; '.join(f'{c.label} at {c.dir} ({c.python})' for c in args.checkouts)}; "
+                 f"LOG_LEVEL="
                  f"{args.log_level}")
     return "\n".join(lines)
 
@@ -171,7 +186,8 @@ def profile_project(args: argparse.Namespace, graph: str, redis_url: str, inspec
     if not Path(spy).exists():
         return "py-spy not installed (pip install py-spy): no profile"
     raw = work / "serve-profile.raw.txt"
-    service = start_project(args, 1, graph, redis_url, inspector, work, name="project-w1-profiled")
+    service = start_project(args, args.checkouts[0], 1, graph, redis_url, inspector, work,
+                            name="project-w1-profiled")
     try:
         run_load(args, service, events, "warmprofile", 2349900000000, min(args.users, 10), 2)
         with open(work / "py-spy.log", "wb") as log:
@@ -201,6 +217,9 @@ def main() -> None:
     parser.add_argument("--workers", default="1", help="serve --workers values for the project case, e.g. 1,2,4")
     parser.add_argument("--project-dir", type=Path, default=ROOT, help="the checkout whose main.py is served")
     parser.add_argument("--project-python", default=sys.executable, help="the interpreter (venv) serving it")
+    parser.add_argument("--baseline", type=Path, help="another checkout served as case `baseline` in the same "
+                        "rounds (e.g. main before a change), for a comparison under the same machine load")
+    parser.add_argument("--baseline-python", help="its interpreter (default: DIR/.venv/bin/python)")
     parser.add_argument("--flows", type=Path, default=None, help="flows file (default: the project's flows.yaml)")
     parser.add_argument("--text", default="hello", help="each message is '<text> <turn>'")
     parser.add_argument("--log-level", default="warning", help="of every server (serve's LOG_LEVEL too)")
@@ -210,7 +229,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write every round's figures here")
     parser.add_argument("--keep-logs", action="store_true")
     args = parser.parse_args()
-    args.project_dir = args.project_dir.resolve()
+    args.checkouts = [Checkout("project", args.project_dir.resolve(), args.project_python)]
+    if args.baseline:
+        args.checkouts.append(Checkout("baseline", args.baseline.resolve(),
+                                       args.baseline_python or str(args.baseline.resolve() / ".venv/bin/python")))
     args.load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     workers = [int(w) for w in args.workers.split(",")]
@@ -236,20 +258,24 @@ def main() -> None:
             inspector = ""
             if "project" in cases:
                 sandbox_port = free_port()
-                sandbox = Service("sandbox", [args.project_python, "main.py", "sandbox", "--port", str(sandbox_port)],
-                                  sandbox_port, work, cwd=args.project_dir)
+                main = args.checkouts[0]
+                sandbox = Service("sandbox", [main.python, "main.py", "sandbox", "--port", str(sandbox_port)],
+                                  sandbox_port, work, cwd=main.dir)
                 services.append(sandbox.start())
                 inspector = sandbox.url
-                can_scale = serve_supports_workers(args)
-                for db, n in enumerate(workers):
-                    if n > 1 and not can_scale:
-                        print(f"serve has no --workers option in {args.project_dir}: project-w{n} skipped",
-                              file=sys.stderr)
-                        continue
-                    # One Redis database per serve, so their inboxes and state never meet.
-                    redis_url = f"redis://127.0.0.1:{redis_srv.port}/{db}"
-                    servers[f"project-w{n}"] = start_project(args, n, graph, redis_url, inspector, work)
-                    services.append(servers[f"project-w{n}"])
+                db = 0
+                for checkout in args.checkouts:
+                    can_scale = serve_supports_workers(checkout)
+                    for n in workers:
+                        name = f"{checkout.label}-w{n}"
+                        if n > 1 and not can_scale:
+                            print(f"serve has no --workers option in {checkout.dir}: {name} skipped", file=sys.stderr)
+                            continue
+                        # One Redis database per serve, so their inboxes and state never meet.
+                        redis_url = f"redis://127.0.0.1:{redis_srv.port}/{db}"
+                        db += 1
+                        servers[name] = start_project(args, checkout, n, graph, redis_url, inspector, work)
+                        services.append(servers[name])
             rds = redis.Redis(host="127.0.0.1", port=redis_srv.port)
             order = list(servers)
             for index, name in enumerate(order):  # warm-up: imports, pools, first connections
@@ -274,7 +300,7 @@ def main() -> None:
             if args.json:
                 args.json.write_text(json.dumps({"table": table, "runs": results}, indent=1))
             if args.profile and "project" in cases:
-                for name in [n for n in order if n.startswith("project")]:
+                for name in [n for n in order if n.startswith(("project", "baseline"))]:
                     servers[name].stop()  # the profiled serve runs alone
                 args.profile.write_text(profile_project(args, graph, f"redis://127.0.0.1:{redis_srv.port}/9",
                                                         inspector, work, events) + "\n")
