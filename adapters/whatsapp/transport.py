@@ -54,7 +54,10 @@ def map_aiohttp_errors(request: httpx.Request, phase: str = "read") -> Iterator[
 
 
 def client_timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
-    """aiohttp's timeouts from httpx's per-request `timeout` extension (None means no limit)."""
+    """aiohttp's timeouts from httpx's per-request `timeout` extension (None means no limit).
+
+    httpx's `write` has no aiohttp counterpart; a Graph request body is a few hundred bytes.
+    """
     timeout = request.extensions.get("timeout") or {}
     connect, read, pool = timeout.get("connect"), timeout.get("read"), timeout.get("pool")
     # aiohttp's `connect` covers waiting for a pooled connection plus opening one; `sock_connect` the latter.
@@ -120,7 +123,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             status_code=response.status,
             headers=list(response.raw_headers),
             stream=AiohttpResponseStream(response, request),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode("latin-1")},
+            extensions={"http_version": f"HTTP/{response.version.major}.{response.version.minor}".encode(),
+                        "reason_phrase": (response.reason or "").encode("latin-1")},
         )
 
     async def aclose(self) -> None:

@@ -128,6 +128,7 @@ async def test_requests_and_responses_pass_through_unchanged_on_pooled_connectio
     # httpx, not aiohttp, decodes the body; cookies stay with httpx (the transport keeps none).
     assert zipped.headers["content-encoding"] == "gzip" and zipped.json()["path"] == "/v1/z"
     assert client.cookies.get("a") == "1"
+    assert first.http_version == "HTTP/1.1" and first.reason_phrase == "OK"
     # Keep-alive: the second request reused the first one's connection.
     assert zipped.json()["port"] == seen["port"]
     assert sorted(r.json()["path"] for r in burst) == sorted(f"/v1/{i}" for i in range(20))
