@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
+import sys
 from typing import Any
 
 from starlette.applications import Starlette
@@ -64,8 +65,13 @@ def build_serve_app(settings: Settings) -> Starlette:
 
 
 def create_serve_app() -> Starlette:
-    """uvicorn's factory in each worker process: settings from the environment, read here, once."""
-    return build_serve_app(Settings.from_env())
+    """uvicorn's factory in each worker process: settings from the environment, read here, once.
+
+    A worker is a fresh process (multiprocessing spawn): it configures its own logging like main.py does."""
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return build_serve_app(settings)
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

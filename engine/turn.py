@@ -22,6 +22,8 @@ class Turn:
     notices: list[str] = field(default_factory=list)
     #: The conversation as this turn leaves it, for the caller to commit (None: nothing to save).
     conversation: Conversation | None = None
+    #: Set when the turn crashed and was rolled back (`conversation` is then the one loaded, unchanged).
+    error: str | None = None
 
 
 class ConversationEngine(Protocol):

@@ -8,10 +8,15 @@ removal plus an addition.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
+from flows import edges as flow_edges
 from flows.schema import FlowFile, State
+
+if TYPE_CHECKING:  # the language needs no Redis client to load; `diff --redis` passes one in
+    from redis.asyncio import Redis
 
 
 @dataclass
@@ -72,17 +77,8 @@ def diff_specs(old: FlowFile, new: FlowFile) -> FlowsDiff:
 
 
 def edges(state: State) -> dict[str, str]:
-    """Every edge with a target, keyed like the engine's triggers."""
-    found: dict[str, str | None] = {"error": state.on_error, "empty": state.on_empty, "next": state.goto}
-    found.update({f"branch:{i}": b.goto for i, b in enumerate(state.branch)})
-    found.update({f"on:{i}": r.goto for i, r in enumerate(state.on)})
-    if state.otherwise:
-        found["otherwise"] = state.otherwise.goto
-    if state.say:
-        found.update({f"choice:{c.id}": c.goto for c in state.say.choices})
-        if state.say.choices_from:
-            found["from"] = state.say.choices_from.goto
-    return {k: v for k, v in found.items() if v}
+    """Every edge with a target, keyed by its trigger (`flows.edges`), as `diff` compares them."""
+    return {edge.trigger: edge.target for edge in flow_edges.edges(state) if edge.target}
 
 
 def texts(spec: FlowFile) -> dict[str, str]:
@@ -110,7 +106,7 @@ def _short(text: str, limit: int = 100) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-async def live_in_states(redis: Any, states: list[str], prefix: str = "conv") -> tuple[int, dict[str, int]]:
+async def live_in_states(redis: Redis, states: list[str], prefix: str = "conv") -> tuple[int, dict[str, int]]:
     """(conversations scanned, how many sit in each of `states`), reading the store's `conv:{phone}` hashes."""
     wanted = set(states)
     counts: dict[str, int] = {}
@@ -119,7 +115,7 @@ async def live_in_states(redis: Any, states: list[str], prefix: str = "conv") ->
         name = key.decode() if isinstance(key, bytes) else key
         if not name.endswith("}"):  # `conv:{phone}:lock` and other per-user keys
             continue
-        raw = await redis.hget(name, "data")
+        raw = await cast("Awaitable[bytes | None]", redis.hget(name, "data"))
         if raw is None:
             continue
         total += 1

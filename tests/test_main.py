@@ -55,6 +55,51 @@ def test_serve_passes_metas_verification_handshake(tmp_path):
     assert process.returncode in (0, -signal.SIGTERM)
 
 
+def webhook_text(phone: str, wamid: str, text: str = "hi") -> dict:
+    value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1"},
+             "contacts": [{"wa_id": phone, "profile": {"name": "A"}}],
+             "messages": [{"from": phone, "id": wamid, "type": "text", "timestamp": str(int(time.time())),
+                           "text": {"body": text}}]}
+    return {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+                                                                                       "value": value}]}]}
+
+
+def test_serve_with_two_workers_splits_the_partitions_and_answers(tmp_path):
+    """`serve --workers 2`: two uvicorn worker processes join the pipeline and share the partitions."""
+    from tests.redis_servers import redis_server
+
+    port = free_port()
+    with redis_server() as redis:
+        process = subprocess.Popen(
+            [sys.executable, "main.py", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+            cwd=ROOT, env=env(tmp_path, REDIS_URL=redis.url, PIPELINE_PARTITIONS="4"),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            owners: dict[str, list[int]] = {}
+            while len(owners) < 2 or sorted(sum(owners.values(), [])) != [0, 1, 2, 3]:
+                assert process.poll() is None and time.monotonic() < deadline, "workers never split the partitions"
+                try:
+                    pipeline = httpx.get(f"{url}/api/v1/status", timeout=2).json()["pipeline"]
+                    owners[pipeline["member"]] = pipeline["partitions"]
+                except (httpx.TransportError, KeyError, ValueError):
+                    pass
+                time.sleep(0.2)
+            bodies = [webhook_text(f"23480500000{i}", f"wamid.workers.{i}") for i in range(6)]
+            for b in bodies:
+                assert httpx.post(f"{url}/api/v1/webhook", json=b, timeout=5).status_code == 200
+            deadline = time.monotonic() + 30
+            while httpx.get(f"{url}/api/v1/status", timeout=2).json()["pipeline"]["backlog"] != 0:
+                assert time.monotonic() < deadline, "the workers did not finish the messages"
+                time.sleep(0.2)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=30)
+    assert output.count("would send") >= 6  # development mode logs each reply instead of sending it
+    assert output.count("Application startup complete") == 2
+
+
 def run_chat(tmp_path: Path, script: str, *args: str) -> str:
     done = subprocess.run([sys.executable, "main.py", "chat", *args], cwd=ROOT, env=env(tmp_path), input=script,
                           capture_output=True, text=True, timeout=60)
@@ -101,3 +146,16 @@ def test_serve_refuses_live_traffic_with_the_development_secret_key(tmp_path):
     done = subprocess.run([sys.executable, "main.py", "serve"], cwd=ROOT, capture_output=True, text=True, timeout=30,
                           env=env(tmp_path, WHATSAPP_TOKEN="t", WHATSAPP_PHONE_ID="1", SECRET_KEY=""))
     assert done.returncode == 1 and "SECRET_KEY is the development default" in done.stderr
+
+
+def test_explore_says_how_to_install_hypothesis_when_it_is_missing(tmp_path):
+    """The Docker image installs the `staff` extra; anywhere else a missing hypothesis is explained."""
+    blocked = ("import runpy, sys\n"
+               "sys.modules['hypothesis'] = None  # as if not installed\n"
+               "sys.argv = ['main.py', 'explore', '--examples', '1']\n"
+               "runpy.run_path('main.py', run_name='__main__')\n")
+    done = subprocess.run([sys.executable, "-c", blocked], cwd=ROOT, env=env(tmp_path), capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "hypothesis, which is not installed" in done.stderr and "inspector-whatsapp[staff]" in done.stderr
+    assert "Traceback" not in done.stderr
