@@ -119,11 +119,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 request.method, URL(str(request.url), encoded=True), headers=headers, data=body or None,
                 allow_redirects=False, timeout=client_timeout(request), skip_auto_headers=("Content-Type",),
             )
+        version = response.version
+        http_version = f"HTTP/{version.major}.{version.minor}" if version is not None else "HTTP/1.1"
         return httpx.Response(
             status_code=response.status,
             headers=list(response.raw_headers),
             stream=AiohttpResponseStream(response, request),
-            extensions={"http_version": f"HTTP/{response.version.major}.{response.version.minor}".encode(),
+            extensions={"http_version": http_version.encode(),
                         "reason_phrase": (response.reason or "").encode("latin-1")},
         )
 
