@@ -16,7 +16,7 @@ from engine.actions import ActionCall, ActionContext, ActionError
 from engine.compiler import CompiledCommand, CompiledFlows
 from engine.conversation import Conversation
 from engine.events import InboundEvent
-from engine.matching import capture, normalize
+from engine.matching import MAX_INPUT, capture, normalize
 from engine.messages import OutboundMessage
 from engine.render import fit_message, render_say
 from engine.turn import Turn
@@ -176,7 +176,7 @@ class Step:
 
     def offer_for_text(self, typed: str) -> dict[str, Any] | None:
         offered = self.conversation.offered
-        if typed.isdigit() and 1 <= int(typed) <= len(offered):
+        if typed.isdigit() and len(typed) <= 2 and 1 <= int(typed) <= len(offered):  # int() of 5000 digits raises
             return offered[int(typed) - 1]
         if not typed:
             return None
@@ -195,7 +195,7 @@ class Step:
         return None
 
     def match_route(self, route: Any, typed: str) -> Any:
-        text = self.event.text
+        text = self.event.text[:MAX_INPUT]
         if route.keywords is not None:
             return typed if typed in self.flows.keywords(tuple(route.keywords)) else _NO_MATCH
         if route.regex is not None:
@@ -215,8 +215,9 @@ class Step:
         scope = self.scope()
         if "item" in offer:
             scope["item"] = offer["item"]
+        rendered = offer.get("trigger") == "from"  # choices_from: `set` was rendered with the item, it is data now
         for key, value in (offer.get("set") or {}).items():
-            conv.vars[key] = _plain(self.flows.value(value, scope))
+            conv.vars[key] = _plain(value if rendered else self.flows.value(value, scope))
         if offer.get("say"):
             self.say_text(self.flows.render(offer["say"], self.scope()))
         found = self.flows.fire(conv.flow, conv.state, offer["trigger"])
