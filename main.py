@@ -117,6 +117,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from app.inprocess import start_inprocess_jobs
     from app.reload import FlowsReloader
     from app.runtime import action_signatures
+    from app.serving import uvicorn_config_options
     from app.web import create_app
 
     if settings.whatsapp_configured and settings.secret_key == Settings().secret_key:
@@ -141,8 +142,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         reloader.start()  # watches flows.yaml and listens for SIGHUP
         app = create_app(runtime, sender=sender,
                          routes=admin_routes(runtime.engine, reloader, settings.admin_token))
-        config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level.lower(),
-                                proxy_headers=True, server_header=False)
+        config = uvicorn.Config(app, host=args.host, port=args.port, **uvicorn_config_options(settings))
         try:
             await uvicorn.Server(config).serve()
         finally:

@@ -54,6 +54,12 @@ class Settings:
     whatsapp_graph_url: str = "https://graph.facebook.com"
     rate_limit_per_minute: int = 10
     dedupe_ttl: int = 7 * 24 * 3600
+    webhook_max_body: int = 3 * 1024 * 1024
+    http_header_timeout: float = 10.0
+    http_body_timeout: float = 30.0
+    http_keep_alive_timeout: int = 5
+    http_limit_concurrency: int = 500
+    http_max_header_bytes: int = 16 * 1024
 
     inspector_api_base_url: str = ""
     inspector_api_key: str = field(default="", repr=False)
@@ -93,6 +99,12 @@ class Settings:
             whatsapp_graph_url=env.get("WHATSAPP_GRAPH_URL") or defaults.whatsapp_graph_url,
             rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute),
             dedupe_ttl=_int(env, "DEDUPE_TTL", defaults.dedupe_ttl),
+            webhook_max_body=_int(env, "WEBHOOK_MAX_BODY", defaults.webhook_max_body),
+            http_header_timeout=_float(env, "HTTP_HEADER_TIMEOUT", defaults.http_header_timeout),
+            http_body_timeout=_float(env, "HTTP_BODY_TIMEOUT", defaults.http_body_timeout),
+            http_keep_alive_timeout=_int(env, "HTTP_KEEP_ALIVE_TIMEOUT", defaults.http_keep_alive_timeout),
+            http_limit_concurrency=_int(env, "HTTP_LIMIT_CONCURRENCY", defaults.http_limit_concurrency),
+            http_max_header_bytes=_int(env, "HTTP_MAX_HEADER_BYTES", defaults.http_max_header_bytes),
             inspector_api_base_url=env.get("INSPECTOR_API_BASE_URL", ""),
             inspector_api_key=env.get("INSPECTOR_API_KEY", ""),
             inspector_timeout=_float(env, "INSPECTOR_TIMEOUT", defaults.inspector_timeout),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import json
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -27,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 
 from adapters.privacy import mask_phone
 from adapters.settings import Settings
+from adapters.whatsapp.body import BodyError, decode_json, read_capped_body
 from adapters.whatsapp.dispatch import Dispatcher, DispatchOptions, InboundHook, TurnHook
 from adapters.whatsapp.inbound import StatusUpdate, parse_body
 from adapters.whatsapp.inbox import Inbox
@@ -96,7 +96,12 @@ def create_webhook_app(
         return PlainTextResponse("Forbidden", status_code=403)
 
     async def receive(request: Request) -> Response:
-        body = await request.body()
+        try:
+            body = await read_capped_body(request, settings.webhook_max_body)
+        except BodyError as exc:
+            stats.rejected += 1
+            log.warning("webhook POST refused before its signature was checked: %s", exc.reason)
+            return PlainTextResponse(exc.reason, status_code=exc.status)
         if secret:
             header = request.headers.get("x-hub-signature-256")
             if not header:
@@ -108,11 +113,13 @@ def create_webhook_app(
                 log.warning("webhook POST with a wrong signature rejected (%d bytes)", len(body))
                 return PlainTextResponse("Invalid signature", status_code=403)
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            payload, pruned = decode_json(body)
+        except BodyError as exc:
             log.warning("webhook POST with a valid signature but malformed JSON (%d bytes): %s", len(body), exc)
             return PlainTextResponse("Malformed JSON", status_code=400)
         parsed = parse_body(payload)
+        stats.dropped.update(parsed.dropped)
+        stats.dropped["too_deep"] += pruned
         stats.received += len(parsed.events)
         try:
             entries, duplicates = await inbox.accept(parsed.events)

@@ -22,6 +22,8 @@ class WebhookStats:
     send_failed: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     send_errors: Counter[str] = field(default_factory=Counter)
+    #: Parts of signed bodies left out, by reason (see inbound.parse_body); never retried.
+    dropped: Counter[str] = field(default_factory=Counter)
 
     def uptime(self) -> float:
         return time.time() - self.started_at
@@ -39,4 +41,5 @@ class WebhookStats:
             "send_failed": self.send_failed,
             "statuses": dict(self.statuses),
             "send_errors": dict(self.send_errors),
+            "dropped": {k: v for k, v in self.dropped.items() if v},
         }
