@@ -92,6 +92,16 @@ def _runtime_or_explain(settings: Settings, consequence: str):  # type: ignore[n
         return None
 
 
+def _refuses_live(command: str, settings: Settings) -> bool:
+    """In live mode, print every missing or weak setting and refuse (before anything is started)."""
+    from adapters.liveness import live_mode_problems, refuse_message
+
+    problems = live_mode_problems(settings)
+    if problems:
+        print(refuse_message(command, problems), file=sys.stderr)
+    return bool(problems)
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from app.chat import run_chat
 
@@ -120,9 +130,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from app.serving import uvicorn_config_options
     from app.web import create_app
 
-    if settings.whatsapp_configured and settings.secret_key == Settings().secret_key:
-        print("SECRET_KEY is the development default; set a long random SECRET_KEY before serving real "
-              "WhatsApp traffic (it keys the hashes of link codes).", file=sys.stderr)
+    if _refuses_live("serve", settings):
         return 1
 
     async def main() -> int:
@@ -216,6 +224,8 @@ def cmd_test(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """Run the background jobs (reminders, digests, alerts, retried deliveries) from Redis."""
+    if _refuses_live("worker", settings):
+        return 1
     if not settings.redis_url:
         print("`python main.py worker` needs REDIS_URL (e.g. REDIS_URL=redis://localhost:6379/0): it takes its "
               "jobs from Redis, where the web process puts them. Without REDIS_URL, `python main.py serve` "

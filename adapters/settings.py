@@ -44,6 +44,9 @@ class Settings:
     conversation_ttl: int = 24 * 3600
     secret_key: str = "dev-secret-key-change-me"
     admin_token: str = ""
+    api_key: str = field(default="", repr=False)
+    link_codes_per_hour: int = 300
+    link_guesses_per_hour: int = 1000
     log_level: str = "INFO"
     timezone: str = "Africa/Lagos"
 
@@ -90,6 +93,9 @@ class Settings:
             conversation_ttl=_int(env, "CONVERSATION_TTL", defaults.conversation_ttl),
             secret_key=env.get("SECRET_KEY") or defaults.secret_key,
             admin_token=env.get("ADMIN_TOKEN", ""),
+            api_key=env.get("API_KEY", ""),
+            link_codes_per_hour=_int(env, "LINK_CODES_PER_HOUR", defaults.link_codes_per_hour),
+            link_guesses_per_hour=_int(env, "LINK_GUESSES_PER_HOUR", defaults.link_guesses_per_hour),
             log_level=env.get("LOG_LEVEL") or defaults.log_level,
             timezone=env.get("TIMEZONE") or defaults.timezone,
             whatsapp_token=env.get("WHATSAPP_TOKEN", ""),

@@ -44,6 +44,14 @@ def test_every_compose_setting_is_read_by_settings():
         assert f'"{name}"' in source, f"{name} is set in docker-compose.yml but Settings.from_env never reads it"
 
 
+def test_compose_requires_every_live_mode_setting_instead_of_defaulting_it_to_empty():
+    environment = compose()["x-bot"]["environment"]
+    for name in ["SECRET_KEY", "WHATSAPP_TOKEN", "WHATSAPP_PHONE_ID", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN",
+                 "INSPECTOR_API_BASE_URL", "SMTP_HOST"]:
+        assert str(environment[name]).startswith(f"${{{name}:?"), f"{name}: {environment[name]}"
+    assert environment["REDIS_URL"].startswith("redis://")
+
+
 def test_dockerfile_copies_only_what_exists_and_everything_the_package_needs():
     copied = re.findall(r"^COPY (.+) \./?\S*$", (ROOT / "Dockerfile").read_text(), re.M)
     sources = [s for line in copied for s in line.split()]
