@@ -6,14 +6,14 @@ Nothing else reads the environment or wires adapters together; commands and test
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from adapters.accounts.actions import register_account_actions
 from adapters.accounts.database import AccountsDatabase, upgrade_database
-from adapters.accounts.linking import LinkingService
+from adapters.accounts.linking import CodeDelivery, CodeNotSent, LinkingLimits, LinkingService
 from adapters.email.factory import build_email_sender
 from adapters.email.sender import EmailSender
 from adapters.email.smtp import SmtpConfig, SmtpEmailSender
@@ -22,11 +22,13 @@ from adapters.inspector.client import InspectorClient
 from adapters.inspector.wiring import build_inspector_client
 from adapters.jobs.actions import register_job_actions
 from adapters.jobs.connections import build_scheduler
+from adapters.jobs.context import WINDOW
 from adapters.jobs.delivery import email_deliver
 from adapters.jobs.scheduler import JobScheduler
 from adapters.jobs.store import DEFAULT_NAMESPACE
 from adapters.redis import connect_redis
 from adapters.settings import Settings
+from adapters.whatsapp.outbound import Sender
 from engine.actions import ActionRegistry
 from engine.compiler import CompiledFlows
 from engine.interpreter import Engine
@@ -90,9 +92,40 @@ def build_actions(
     linking = LinkingService(
         database=database, redis=redis, lookup_user_by_email=lookup_user_by_email, email_sender=email,
         secret_key=settings.secret_key, clock=clock,
+        limits=LinkingLimits(codes_per_window=settings.link_codes_per_hour,
+                             guesses_per_window=settings.link_guesses_per_hour),
     )
     register_account_actions(registry, linking)
     return registry, linking
+
+
+def whatsapp_code_delivery(runtime: Runtime, sender: Callable[[], Sender]) -> CodeDelivery:
+    """REST linking's code, sent to the phone as flows.yaml's `link_code` notification: its text inside
+    the 24-hour window, its approved template outside. `sender` is looked up per call (the web app owns it)."""
+
+    async def deliver(phone: str, code: str, minutes: int) -> None:
+        last = await runtime.linking.last_inbound(phone)
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=UTC)
+        in_window = last is not None and datetime.now(UTC) - last < WINDOW
+        message = runtime.engine.notification("link_code", phone, {"code": code, "minutes": minutes},
+                                               in_window=in_window)
+        result = await sender().send(message)
+        if not (result.ok or result.queued):
+            raise CodeNotSent(f"WhatsApp error {result.error_code}")
+
+    return deliver
+
+
+def conversation_refresher(runtime: Runtime) -> Callable[[str], Awaitable[None]]:
+    """Forget the phone's cached conversation (both spellings: WhatsApp ids come without the `+`), so
+    its next message starts over with `identify` and lands in the role's menu."""
+
+    async def refresh(phone: str) -> None:
+        for spelling in {phone, phone.removeprefix("+")}:
+            await runtime.engine.store.delete(spelling)
+
+    return refresh
 
 
 def load_checked_flows(settings: Settings, registry: ActionRegistry) -> LoadedFlows:

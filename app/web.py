@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute
 
 from adapters.accounts.routes import linking_routes
 from adapters.whatsapp.app import create_webhook_app
-from app.runtime import Runtime
+from app.runtime import Runtime, conversation_refresher, whatsapp_code_delivery
 from engine.events import InboundEvent
 
 
@@ -45,13 +45,17 @@ def create_app(runtime: Runtime, *, routes: Sequence[BaseRoute] = (), **options:
         moment = datetime.fromtimestamp(event.timestamp, UTC) if event.timestamp else datetime.now(UTC)
         await runtime.linking.record_inbound(event.phone, event.profile_name, moment)
 
-    return create_webhook_app(
+    linking = linking_routes(runtime.linking, api_key=runtime.settings.api_key,
+                             deliver_code=whatsapp_code_delivery(runtime, lambda: app.state.sender),
+                             on_linked=conversation_refresher(runtime))
+    app = create_webhook_app(
         runtime.settings,
         runtime.engine,
         runtime.redis,
-        routes=[*linking_routes(runtime.linking), *routes],
+        routes=[*linking, *routes],
         health_checks={"database": database_ok},
         flows_info=lambda: flows_info(runtime),
         on_inbound=record_inbound,
         **options,
     )
+    return app
