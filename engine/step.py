@@ -349,15 +349,19 @@ class Step:
         if state.on_error:
             return "error"
         # No route for the failure: say why and keep the user where they were (their last prompt).
-        self.say_text(error.get("message") or self.flows.spec.messages.get("action_failed", ""))
-        origin = self.origin
+        sentence = error.get("message") or self.flows.spec.messages.get("action_failed", "")
+        origin, prompt = self.origin, None
         if (origin is not None and self.flows.state(origin.flow, origin.state) is not None
                 and self.flows.spec.flows[origin.flow].role == conv.role):
             conv.flow, conv.state = origin.flow, origin.state
-            if conv.prompt:
-                self.turn.messages.append(OutboundMessage.from_dict({**conv.prompt, "to": conv.phone}))
+            prompt = conv.prompt
         else:
             conv.offered, conv.prompt = [], None
+        # The last prompt may be that very sentence (an `on_error` state saying `error.message`): say it once.
+        if not (prompt and str(prompt.get("text", "")).strip() == sentence.strip()):
+            self.say_text(sentence)
+        if prompt:
+            self.turn.messages.append(OutboundMessage.from_dict({**prompt, "to": conv.phone}))
         return HALT
 
     # -- helpers -------------------------------------------------------------------------------------
