@@ -20,18 +20,31 @@ def _authorized(request: Request, token: str) -> bool:
     return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(value.encode(), token.encode())
 
 
+def _refusal(request: Request, token: str) -> Response | None:
+    """None for a caller holding ADMIN_TOKEN; else why not (403 when no token is set, 401 otherwise)."""
+    if not token:
+        return JSONResponse({"error": "admin endpoints are disabled: set ADMIN_TOKEN"}, status_code=403)
+    if not _authorized(request, token):
+        return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+    return None
+
+
 def admin_routes(engine: Engine, reloader: FlowsReloader, admin_token: str) -> list[Route]:
+    """Both staff routes need ADMIN_TOKEN: the graph shows every state, action and text of the flows."""
+
     async def reload_flows(request: Request) -> Response:
-        if not admin_token:
-            return JSONResponse({"error": "admin endpoints are disabled: set ADMIN_TOKEN"}, status_code=403)
-        if not _authorized(request, admin_token):
-            return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+        refused = _refusal(request, admin_token)
+        if refused is not None:
+            return refused
         ok, problems = await anyio.to_thread.run_sync(reloader.reload)
         body = {"ok": ok, "hash": reloader.current_hash, "problems" if not ok else "warnings": problems}
         return JSONResponse(body, status_code=200 if ok else 422)
 
     async def graph(request: Request) -> Response:
+        refused = _refusal(request, admin_token)
+        if refused is not None:
+            return refused
         flow = request.query_params.get("flow") or None
         spec = engine.flows.spec
         if flow is not None and flow not in spec.flows:

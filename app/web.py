@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 from adapters.accounts.routes import linking_routes
 from adapters.whatsapp.app import create_webhook_app
 from app.runtime import Runtime, conversation_refresher, whatsapp_code_delivery
+from app.security import SecurityHeaders
 from engine.events import InboundEvent
 
 
@@ -58,4 +59,5 @@ def create_app(runtime: Runtime, *, routes: Sequence[BaseRoute] = (), **options:
         on_inbound=record_inbound,
         **options,
     )
+    app.add_middleware(SecurityHeaders)
     return app

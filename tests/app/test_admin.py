@@ -70,9 +70,35 @@ async def test_reload_is_disabled_without_a_token(tmp_path):
     await runtime.aclose()
 
 
+async def test_graph_needs_the_admin_token(served):
+    client, _, _ = served
+    assert (await client.get("/flows/graph")).status_code == 401
+    assert (await client.get("/flows/graph", headers={"Authorization": "Bearer nope"})).status_code == 401
+    allowed = await client.get("/flows/graph", params={"flow": "nope"}, headers={"Authorization": "Bearer s3cret"})
+    assert allowed.status_code == 404  # past the check: no such flow
+
+
+async def test_security_headers_on_json_text_and_error_responses(served):
+    client, _, _ = served
+    responses = [await client.get("/health"), await client.get("/api/v1/status"), await client.get("/api/v1/webhook"),
+                 await client.get("/no/such/route"), await client.post("/api/v1/admin/flows/reload"),
+                 await client.post("/api/v1/auth/initiate-linking", json={})]
+    for response in responses:
+        headers = response.headers
+        assert headers["x-content-type-options"] == "nosniff", response.url
+        assert headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["referrer-policy"] == "no-referrer" and headers["cache-control"] == "no-store"
+        assert "strict-transport-security" not in headers  # plain HTTP here
+    https = httpx.AsyncClient(transport=client._transport, base_url="https://app")
+    async with https:
+        assert "max-age" in (await https.get("/health")).headers["strict-transport-security"]
+
+
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
 async def test_graph_is_served_as_svg(served):
     client, _, _ = served
+    client.headers["Authorization"] = "Bearer s3cret"
     response = await client.get("/flows/graph", params={"flow": "seeker"})
     assert response.status_code == 200 and response.headers["content-type"] == "image/svg+xml"
     assert b"<svg" in response.content and b"property_detail" in response.content
