@@ -63,6 +63,8 @@ class Settings:
     http_keep_alive_timeout: int = 5
     http_limit_concurrency: int = 500
     http_max_header_bytes: int = 16 * 1024
+    pipeline_partitions: int = 16
+    read_receipts: bool = True
 
     inspector_api_base_url: str = ""
     inspector_api_key: str = field(default="", repr=False)
@@ -111,6 +113,8 @@ class Settings:
             http_keep_alive_timeout=_int(env, "HTTP_KEEP_ALIVE_TIMEOUT", defaults.http_keep_alive_timeout),
             http_limit_concurrency=_int(env, "HTTP_LIMIT_CONCURRENCY", defaults.http_limit_concurrency),
             http_max_header_bytes=_int(env, "HTTP_MAX_HEADER_BYTES", defaults.http_max_header_bytes),
+            pipeline_partitions=max(1, _int(env, "PIPELINE_PARTITIONS", defaults.pipeline_partitions)),
+            read_receipts=_bool(env.get("WHATSAPP_READ_RECEIPTS"), defaults.read_receipts),
             inspector_api_base_url=env.get("INSPECTOR_API_BASE_URL", ""),
             inspector_api_key=env.get("INSPECTOR_API_KEY", ""),
             inspector_timeout=_float(env, "INSPECTOR_TIMEOUT", defaults.inspector_timeout),

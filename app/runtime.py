@@ -28,6 +28,7 @@ from adapters.jobs.scheduler import JobScheduler
 from adapters.jobs.store import DEFAULT_NAMESPACE
 from adapters.redis import connect_redis
 from adapters.settings import Settings
+from adapters.whatsapp.keys import PipelineKeys
 from adapters.whatsapp.outbound import Sender
 from engine.actions import ActionRegistry
 from engine.compiler import CompiledFlows
@@ -49,6 +50,7 @@ class Runtime:
     linking: LinkingService
     database: AccountsDatabase
     email: EmailSender
+    pipeline_keys: PipelineKeys
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def aclose(self) -> None:
@@ -118,12 +120,14 @@ def whatsapp_code_delivery(runtime: Runtime, sender: Callable[[], Sender]) -> Co
 
 
 def conversation_refresher(runtime: Runtime) -> Callable[[str], Awaitable[None]]:
-    """Forget the phone's cached conversation (both spellings: WhatsApp ids come without the `+`), so
-    its next message starts over with `identify` and lands in the role's menu."""
+    """Forget the phone's cached conversation state (both spellings: WhatsApp ids come without the `+`),
+    so its next message starts over with `identify` and lands in the role's menu. Only the state goes
+    (`data`, `version`): the pipeline's applied-event mark and last-inbound time in the same hash stay."""
+    store = runtime.engine.store
 
     async def refresh(phone: str) -> None:
         for spelling in {phone, phone.removeprefix("+")}:
-            await runtime.engine.store.delete(spelling)
+            await store.redis.hdel(store.key(spelling), "data", "version")
 
     return refresh
 
@@ -160,9 +164,10 @@ def build_runtime(
     registry, linking = build_actions(settings, redis=redis, inspector=inspector, database=database, email=email,
                                       clock=clock, scheduler=scheduler)
     loaded = load_checked_flows(settings, registry)
-    store = ConversationStore(redis, ttl=settings.conversation_ttl)
+    keys = PipelineKeys(partitions=settings.pipeline_partitions)
+    store = ConversationStore(redis, prefix=keys.conversation_prefix, ttl=settings.conversation_ttl)
     engine = Engine(CompiledFlows(loaded), registry, store, clock=clock)
     logger.info("flows %s loaded (%s): %s", settings.flows_path, loaded.hash, loaded.report.summary(loaded.path))
     return Runtime(settings=settings, redis=redis, embedded_redis=embedded, actions=registry, engine=engine,
-                   inspector=inspector, linking=linking, database=database, email=email,
+                   inspector=inspector, linking=linking, database=database, email=email, pipeline_keys=keys,
                    extras={"jobs.scheduler": scheduler})

@@ -19,10 +19,17 @@ from adapters.settings import Settings
 
 
 class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for each request's headers and another for its body."""
+    """uvicorn's h11 protocol with a deadline for each request's headers and another for its body.
+
+    uvicorn takes a protocol *class* (pickled by name into `--workers` processes), so the deadlines are
+    class attributes, set by `uvicorn_config_options` in each process that serves."""
 
     header_timeout: float = 10.0
     body_timeout: float = 30.0
+
+    @classmethod
+    def configure(cls, header_timeout: float, body_timeout: float) -> None:
+        cls.header_timeout, cls.body_timeout = header_timeout, body_timeout
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,16 +82,11 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def guarded_protocol(header_timeout: float, body_timeout: float) -> type[GuardedH11Protocol]:
-    """The protocol class with these deadlines (uvicorn instantiates one per connection)."""
-    return type("GuardedH11Protocol", (GuardedH11Protocol,),
-                {"header_timeout": header_timeout, "body_timeout": body_timeout})
-
-
 def uvicorn_config_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for `uvicorn.Config` besides the app, host and port."""
+    """Keyword arguments for `uvicorn.Config` besides the app, host and port; sets this process's deadlines."""
+    GuardedH11Protocol.configure(settings.http_header_timeout, settings.http_body_timeout)
     return {
-        "http": guarded_protocol(settings.http_header_timeout, settings.http_body_timeout),
+        "http": GuardedH11Protocol,
         "timeout_keep_alive": settings.http_keep_alive_timeout,
         "limit_concurrency": settings.http_limit_concurrency,
         "h11_max_incomplete_event_size": settings.http_max_header_bytes,

@@ -58,4 +58,4 @@ def test_serve_options_carry_the_limits():
     options = uvicorn_config_options(Settings(http_limit_concurrency=7, http_max_header_bytes=4096))
     assert options["limit_concurrency"] == 7 and options["h11_max_incomplete_event_size"] == 4096
     assert options["timeout_keep_alive"] == Settings().http_keep_alive_timeout
-    assert options["http"].header_timeout == Settings().http_header_timeout
+    assert options["http"].header_timeout == Settings().http_header_timeout  # configured for this process
