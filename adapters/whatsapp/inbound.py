@@ -89,6 +89,8 @@ def parse_body(body: Any) -> WebhookBody:
         for raw in _list(value.get("messages")):
             try:
                 event = parse_message(raw, contacts)
+                if event is None:
+                    out.dropped["message:incomplete"] += 1  # no sender or no id: nothing to answer
             except Invalid as exc:
                 log.warning("dropping a message with an invalid %s (type=%s)", exc.reason, _type_of(raw))
                 out.dropped[f"message:{exc.reason}"] += 1

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.whatsapp.body import MAX_DEPTH, decode_json, prune_depth
+from adapters.whatsapp.inbound import parse_body
 from adapters.whatsapp.signature import sign
 from tests.adapters.whatsapp import payloads as p
 from tests.adapters.whatsapp.conftest import SECRET, EchoEngine, make_app, make_settings, post_signed, running, settle
@@ -141,6 +142,18 @@ async def test_a_body_for_another_object_is_ignored_with_200_and_counted(fake_gr
     assert status["counters"]["dropped"] == {"object": 1}
 
 
+def test_parse_body_says_what_it_dropped_and_why():
+    bad_id = p.text(U1, "x")
+    bad_id["id"] = {"nested": "id"}
+    body = p.body([p.text("not-a-phone", "a"), {"type": "text"}, bad_id, p.text(U2, "kept")],
+                  statuses=[{"id": "w"}])
+    out = parse_body(body)
+    assert [e.text for e in out.events] == ["kept"]
+    assert out.dropped == {"message:sender": 1, "message:incomplete": 1, "message:id": 1, "status:invalid": 1}
+    other = parse_body({**body, "object": "instagram"})
+    assert other.events == [] and other.dropped == {"object": 1}
+
+
 def test_pruning_keeps_strings_and_shallow_parts():
     text = json.dumps({"a": "[[[[{{{{", "b": nested(MAX_DEPTH + 3), "c": ["\\\"[", 2]})
     pruned, count = prune_depth(text, MAX_DEPTH)
@@ -153,8 +166,13 @@ def test_pruning_keeps_strings_and_shallow_parts():
 
 scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
            | st.text(max_size=30) | st.sampled_from(["\ud800", "\x00", "1e300", "9" * 400, "𝔘𝔫𝔦", ""]))
-junk = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                    | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=25)
+
+
+def _containers(inner: st.SearchStrategy) -> st.SearchStrategy:
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+
+
+junk = st.recursive(scalars, _containers, max_leaves=25)
 FIELDS = ["from", "id", "timestamp", "type", "text", "interactive", "context", "errors", "contacts", "profile"]
 
 
