@@ -58,6 +58,7 @@ class Settings:
     rate_limit_per_minute: int = 10
     dedupe_ttl: int = 7 * 24 * 3600
     webhook_max_body: int = 3 * 1024 * 1024
+    webhook_body_budget: int = 64 * 1024 * 1024
     http_header_timeout: float = 10.0
     http_body_timeout: float = 30.0
     http_keep_alive_timeout: int = 5
@@ -108,6 +109,7 @@ class Settings:
             rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute),
             dedupe_ttl=_int(env, "DEDUPE_TTL", defaults.dedupe_ttl),
             webhook_max_body=_int(env, "WEBHOOK_MAX_BODY", defaults.webhook_max_body),
+            webhook_body_budget=_int(env, "WEBHOOK_BODY_BUDGET", defaults.webhook_body_budget),
             http_header_timeout=_float(env, "HTTP_HEADER_TIMEOUT", defaults.http_header_timeout),
             http_body_timeout=_float(env, "HTTP_BODY_TIMEOUT", defaults.http_body_timeout),
             http_keep_alive_timeout=_int(env, "HTTP_KEEP_ALIVE_TIMEOUT", defaults.http_keep_alive_timeout),

@@ -125,7 +125,8 @@ def create_app(
         debug=debug,
         routes=[
             *webhook_routes(pipeline.inbox, verify_token=settings.whatsapp_verify_token,
-                            app_secret=settings.whatsapp_app_secret, stats=stats, max_body=settings.webhook_max_body),
+                            app_secret=settings.whatsapp_app_secret, stats=stats, max_body=settings.webhook_max_body,
+                            body_budget=settings.webhook_body_budget),
             *health_routes({"redis": redis_ok, "database": database_ok}, status_info),
             *linking_routes(runtime.linking, api_key=settings.api_key,
                             deliver_code=whatsapp_code_delivery(runtime, lambda: sender),

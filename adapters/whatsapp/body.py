@@ -21,6 +21,8 @@ from starlette.requests import ClientDisconnect, Request
 
 #: Meta's bodies are small; 3 MB leaves room for a batch of a hundred messages.
 DEFAULT_MAX_BODY = 3 * 1024 * 1024
+#: Body bytes all webhook requests together may be reading at once (see ByteBudget).
+DEFAULT_BODY_BUDGET = 64 * 1024 * 1024
 #: Meta's bodies nest about 10 deep (entry > changes > value > messages > interactive > list_reply ...).
 MAX_DEPTH = 32
 #: Integers longer than this are decoded as floats: `int()` of more than 4300 digits raises, slowly.
@@ -46,8 +48,35 @@ class MalformedBody(BodyError):
     status = 400
 
 
-async def read_capped_body(request: Request, limit: int = DEFAULT_MAX_BODY) -> bytes:
-    """The whole body, or BodyTooLarge as soon as it (declared or streamed) passes `limit` bytes."""
+class BodiesBusy(BodyError):
+    """Too many body bytes are being read at once (across requests); Meta delivers again later."""
+
+    status = 503
+
+
+class ByteBudget:
+    """The body bytes all requests together may be reading at once.
+
+    The per-body cap alone still lets `limit_concurrency` connections hold a full body each (500 x 3 MB);
+    past this budget a body is refused with 503 instead. Meta's bodies, a few KB, never come near it."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, size: int) -> bool:
+        if self.used + size > self.limit:
+            return False
+        self.used += size
+        return True
+
+    def give(self, size: int) -> None:
+        self.used -= size
+
+
+async def read_capped_body(request: Request, limit: int = DEFAULT_MAX_BODY, budget: ByteBudget | None = None) -> bytes:
+    """The whole body, or BodyTooLarge as soon as it (declared or streamed) passes `limit` bytes, or
+    BodiesBusy when `budget` has no room left for it while it streams."""
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.strip().isdigit():
@@ -57,11 +86,16 @@ async def read_capped_body(request: Request, limit: int = DEFAULT_MAX_BODY) -> b
     received = bytearray()
     try:
         async for chunk in request.stream():
+            if budget is not None and not budget.take(len(chunk)):
+                raise BodiesBusy("too many webhook bodies are being read at once; try again")
             received += chunk
             if len(received) > limit:
                 raise BodyTooLarge(f"body passed the {limit}-byte cap while streaming")
     except ClientDisconnect:  # gone before the end (or cut off by the server's body timeout)
         raise MalformedBody("the client went away before the end of the body") from None
+    finally:
+        if budget is not None:
+            budget.give(len(received))
     return bytes(received)
 
 

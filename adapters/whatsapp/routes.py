@@ -16,7 +16,14 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from adapters.privacy import mask_phone
-from adapters.whatsapp.body import DEFAULT_MAX_BODY, BodyError, decode_json, read_capped_body
+from adapters.whatsapp.body import (
+    DEFAULT_BODY_BUDGET,
+    DEFAULT_MAX_BODY,
+    BodyError,
+    ByteBudget,
+    decode_json,
+    read_capped_body,
+)
 from adapters.whatsapp.inbound import StatusUpdate, parse_body
 from adapters.whatsapp.inbox import StreamInbox
 from adapters.whatsapp.signature import signature_valid
@@ -36,11 +43,14 @@ def webhook_routes(
     stats: WebhookStats,
     on_status: Callable[[StatusUpdate], None] | None = None,
     max_body: int = DEFAULT_MAX_BODY,
+    body_budget: int = DEFAULT_BODY_BUDGET,
 ) -> list[Route]:
     """GET (handshake) and POST (deliveries) on /api/v1/webhook. An empty `app_secret` accepts unsigned
     posts: development only (live mode refuses to start without it)."""
     if not app_secret:
         log.warning("WHATSAPP_APP_SECRET not set: development mode, unsigned webhook posts are accepted")
+
+    bodies = ByteBudget(body_budget)
 
     async def verify(request: Request) -> Response:
         q = request.query_params
@@ -52,7 +62,7 @@ def webhook_routes(
 
     async def receive(request: Request) -> Response:
         try:
-            body = await read_capped_body(request, max_body)
+            body = await read_capped_body(request, max_body, bodies)
         except BodyError as exc:
             stats.rejected += 1
             log.warning("webhook POST refused before its signature was checked: %s", exc.reason)

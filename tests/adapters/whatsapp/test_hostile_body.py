@@ -3,6 +3,7 @@ other objects; then a hypothesis fuzz of whole bodies around one valid message t
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import re
@@ -80,6 +81,30 @@ async def test_a_chunked_body_over_the_cap_is_413_too(fake_graph, redis, prefix)
         r = await client.post("/api/v1/webhook", content=chunks(), headers={"Content-Type": "application/json"})
     assert r.status_code == 413
     assert "content-length" not in r.request.headers and sent < 10
+
+
+async def test_bodies_read_at_once_share_a_byte_budget(fake_graph, redis, prefix):
+    """Many connections each holding a body under the cap are refused (503, Meta retries) past the budget."""
+    app = make_app(make_settings(fake_graph.url, webhook_max_body=10_000, webhook_body_budget=10_000),
+                   EchoEngine(), redis, prefix)
+    both_started = asyncio.Event()
+    started = 0
+
+    async def slow_body():
+        nonlocal started
+        started += 1
+        yield b"x" * 4000
+        if started == 2:
+            both_started.set()
+        await asyncio.wait_for(both_started.wait(), 5)
+        yield b"y" * 4000
+
+    async with running(app) as client:
+        first, second = await asyncio.gather(*(client.post("/api/v1/webhook", content=slow_body()) for _ in range(2)))
+        statuses = sorted([first.status_code, second.status_code])
+        assert statuses == [401, 503]  # one read in full (then unsigned: 401), the other refused past 10,000 bytes
+        ok = await post_signed(client, p.body([p.text(U1, "after")], [p.contact(U1)]))
+        assert ok.status_code == 200  # the budget was given back
 
 
 async def test_deep_nesting_is_never_a_5xx_and_the_messages_beside_it_are_kept(fake_graph, redis, prefix):
