@@ -66,6 +66,7 @@ class Settings:
     http_max_header_bytes: int = 16 * 1024
     pipeline_partitions: int = 16
     read_receipts: bool = True
+    pipeline_concurrency: int = 8
 
     inspector_api_base_url: str = ""
     inspector_api_key: str = field(default="", repr=False)
@@ -117,6 +118,7 @@ class Settings:
             http_max_header_bytes=_int(env, "HTTP_MAX_HEADER_BYTES", defaults.http_max_header_bytes),
             pipeline_partitions=max(1, _int(env, "PIPELINE_PARTITIONS", defaults.pipeline_partitions)),
             read_receipts=_bool(env.get("WHATSAPP_READ_RECEIPTS"), defaults.read_receipts),
+            pipeline_concurrency=max(1, _int(env, "PIPELINE_CONCURRENCY", defaults.pipeline_concurrency)),
             inspector_api_base_url=env.get("INSPECTOR_API_BASE_URL", ""),
             inspector_api_key=env.get("INSPECTOR_API_KEY", ""),
             inspector_timeout=_float(env, "INSPECTOR_TIMEOUT", defaults.inspector_timeout),

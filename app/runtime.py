@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from redis.asyncio import Redis
+
 from adapters.accounts.actions import register_account_actions
 from adapters.accounts.database import AccountsDatabase, upgrade_database
 from adapters.accounts.linking import CodeDelivery, CodeNotSent, LinkingLimits, LinkingService
@@ -42,7 +44,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class Runtime:
     settings: Settings
-    redis: Any
+    redis: Redis
     embedded_redis: bool
     actions: ActionRegistry
     engine: Engine
@@ -75,7 +77,7 @@ def action_signatures(registry: ActionRegistry) -> dict[str, set[str] | None]:
 def build_actions(
     settings: Settings,
     *,
-    redis: Any,
+    redis: Redis,
     inspector: InspectorClient,
     database: AccountsDatabase,
     email: EmailSender,
@@ -127,7 +129,7 @@ def conversation_refresher(runtime: Runtime) -> Callable[[str], Awaitable[None]]
 
     async def refresh(phone: str) -> None:
         for spelling in {phone, phone.removeprefix("+")}:
-            await store.redis.hdel(store.key(spelling), "data", "version")
+            await store.redis.hdel(store.key(spelling), "data", "version")  # type: ignore[misc]
 
     return refresh
 
@@ -142,7 +144,7 @@ def build_runtime(
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     email: EmailSender | None = None,
-    redis: Any = None,
+    redis: Redis | None = None,
     migrate: bool | None = None,
     jobs_namespace: str = DEFAULT_NAMESPACE,
 ) -> Runtime:

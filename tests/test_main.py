@@ -160,3 +160,16 @@ def test_live_mode_names_every_missing_or_weak_setting_and_starts_nothing(tmp_pa
                  "SECRET_KEY is 1 characters"]:
         assert f"  - {name}" in done.stderr, done.stderr
     assert "Uvicorn running" not in done.stderr and "flows" not in done.stdout
+
+
+def test_explore_says_how_to_install_hypothesis_when_it_is_missing(tmp_path):
+    """The Docker image installs the `staff` extra; anywhere else a missing hypothesis is explained."""
+    blocked = ("import runpy, sys\n"
+               "sys.modules['hypothesis'] = None  # as if not installed\n"
+               "sys.argv = ['main.py', 'explore', '--examples', '1']\n"
+               "runpy.run_path('main.py', run_name='__main__')\n")
+    done = subprocess.run([sys.executable, "-c", blocked], cwd=ROOT, env=env(tmp_path), capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "hypothesis, which is not installed" in done.stderr and "inspector-whatsapp[staff]" in done.stderr
+    assert "Traceback" not in done.stderr

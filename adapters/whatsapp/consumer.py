@@ -64,6 +64,11 @@ class ConsumerOptions:
     inbound_every: float = 60.0  # seconds between writes of a user's last-inbound time to the accounts DB
     ack_batch: int = 64
     ack_interval: float = 0.01
+    # Events computing at once in this process: enough to overlap Redis and Graph round trips, few enough
+    # that the webhook's acks are not queued behind dozens of ready turn steps on the one event loop
+    # (measured, 50 users in a closed loop: ack p99 ~450 ms with 64, ~90-140 ms with 8, same msg/s).
+    max_in_progress: int = 8
+    slot_hold: float = 0.5  # seconds a turn keeps its slot; a slower one is waiting, not computing
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
 
 
@@ -106,6 +111,7 @@ class PartitionConsumer:
         on_inbound: InboundHook | None = None,
         on_turn: TurnHook | None = None,
         spawn: Callable[[Awaitable[Any]], None],
+        slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.partition = partition
         self.member = member
@@ -119,6 +125,7 @@ class PartitionConsumer:
         self.on_inbound = on_inbound
         self.on_turn = on_turn
         self.spawn = spawn
+        self.slots = slots or asyncio.Semaphore(options.max_in_progress)
         self.queues: dict[str, deque[InboxEntry]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
         self._acks: list[str] = []
@@ -198,7 +205,7 @@ class PartitionConsumer:
             while queue:
                 entry = queue[0]
                 try:
-                    await self._process(entry)
+                    await self._process_in_slot(entry)
                 except (Stopped, asyncio.CancelledError):
                     raise
                 except Exception as exc:  # a bug: do not let one event block this user for good
@@ -219,6 +226,24 @@ class PartitionConsumer:
                 self.queues.pop(phone, None)
 
     # -- one event ---------------------------------------------------------------------------------------
+
+    async def _process_in_slot(self, entry: InboxEntry) -> None:
+        """Run the event holding one of the process's slots; a turn still running after `slot_hold` is
+        waiting on I/O (a slow Inspector, a Graph retry), so it gives its slot to the next user."""
+        await self.slots.acquire()
+        held = True
+        task = asyncio.ensure_future(self._process(entry))
+        try:
+            done, _ = await asyncio.wait([task], timeout=self.options.slot_hold)
+            if not done:
+                self.slots.release()
+                held = False
+            await task
+        finally:
+            if held:
+                self.slots.release()
+            if not task.done():
+                task.cancel()
 
     async def _process(self, entry: InboxEntry) -> None:
         event, phone = entry.event, entry.event.phone

@@ -181,7 +181,7 @@ def parse_message(raw: Any, contacts: Mapping[str, Mapping[str, Any]] | None = N
     if unknown:
         log.debug("ignoring unknown message fields: %s", sorted(unknown))
 
-    base = dict(
+    base: dict[str, Any] = dict(
         phone=sender,
         wamid=str(wamid),
         profile_name=profile_name,
@@ -194,7 +194,7 @@ def parse_message(raw: Any, contacts: Mapping[str, Mapping[str, Any]] | None = N
         body = text.get("body") if isinstance(text, Mapping) else None
         return InboundEvent(kind="text", text=_clean(body, MAX_TEXT) or "", message_type="text", **base)
     if mtype == "interactive":
-        inter = raw.get("interactive") if isinstance(raw.get("interactive"), Mapping) else {}
+        inter: Mapping[str, Any] = raw["interactive"] if isinstance(raw.get("interactive"), Mapping) else {}
         sub = inter.get("type")
         if sub in ("button_reply", "list_reply") and isinstance(inter.get(sub), Mapping):
             reply = inter[sub]
@@ -208,7 +208,7 @@ def parse_message(raw: Any, contacts: Mapping[str, Mapping[str, Any]] | None = N
         extra["interactive_type"] = _clean(sub, MAX_ID)
         return InboundEvent(kind="other", message_type="interactive", **base)
     if mtype == "button":  # quick-reply button of a template
-        button = raw.get("button") if isinstance(raw.get("button"), Mapping) else {}
+        button: Mapping[str, Any] = raw["button"] if isinstance(raw.get("button"), Mapping) else {}
         return InboundEvent(
             kind="button",
             text=_clean(button.get("text"), MAX_TITLE) or "",
@@ -228,7 +228,7 @@ def parse_status(raw: Any) -> StatusUpdate | None:
     if errors and isinstance(errors[0], Mapping):
         err = errors[0]
         try:
-            code = int(err.get("code"))
+            code = int(err.get("code"))  # type: ignore[arg-type]  # None or junk: caught below
         except (TypeError, ValueError, OverflowError):
             code = None
         title = str(err.get("title") or err.get("message") or "")

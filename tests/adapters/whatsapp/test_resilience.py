@@ -174,3 +174,24 @@ async def test_the_pipeline_runs_unchanged_on_a_redis_cluster(fake_graph, prefix
     assert by_user[USERS[0]] == [f"echo:{USERS[0]}-{n}" for n in range(4)] + ["echo:again"]
     for u in USERS[1:]:
         assert by_user[u] == [f"echo:{u}-{n}" for n in range(4)]
+
+
+async def test_a_turn_waiting_on_a_slow_inspector_gives_its_slot_to_other_users(fake_graph, redis, prefix):
+    from tests.adapters.whatsapp.conftest import fast_options
+
+    class SlowInspector(EchoEngine):
+        async def run_turn(self, event, conversation):
+            if event.text == "slow":
+                await asyncio.sleep(1.5)  # an Inspector call of seconds
+            return await super().run_turn(event, conversation)
+
+    options = fast_options(max_in_progress=1, slot_hold=0.1)  # one slot for the whole process
+    app = make_app(make_settings(fake_graph.url), SlowInspector(), redis, prefix, options=options)
+    slow, quick = USERS[0], USERS[1]
+    async with running(app) as client:
+        await post_signed(client, p.body([p.text(slow, "slow")]))
+        await asyncio.sleep(0.05)
+        await post_signed(client, p.body([p.text(quick, "quick")]))
+        await settle(app)
+    order = [c.to for c in fake_graph.messages]
+    assert order == [quick, slow]
