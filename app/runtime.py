@@ -111,7 +111,7 @@ def whatsapp_code_delivery(runtime: Runtime, sender: Callable[[], Sender]) -> Co
         last = await runtime.linking.last_inbound(phone)
         if last is not None and last.tzinfo is None:
             last = last.replace(tzinfo=UTC)
-        in_window = last is not None and datetime.now(UTC) - last < WINDOW
+        in_window = last is not None and runtime.engine.clock() - last < WINDOW
         message = runtime.engine.notification("link_code", phone, {"code": code, "minutes": minutes},
                                                in_window=in_window)
         result = await sender().send(message)
