@@ -15,6 +15,7 @@ from jinja2 import TemplateSyntaxError, meta
 from flows import edges as flow_edges
 from flows import limits
 from flows.problems import Problem
+from flows.regex_safety import backtracking_risk
 from flows.schema import REQUIRED_MESSAGES, ROLES, Choice, FlowFile, Say, State
 from flows.source import Path, Source
 from flows.targets import STAY, describe_unknown, resolve
@@ -235,6 +236,9 @@ class FlowChecker:
                     re.compile(route.regex)
                 except re.error as exc:
                     self.add((*rpath, "regex"), f"invalid regular expression: {exc}")
+                risk = backtracking_risk(route.regex)
+                if risk:
+                    self.add((*rpath, "regex"), f"slow regular expression: {risk}", "warning")
             if route.keywords is not None and not route.keywords:
                 self.add((*rpath, "keywords"), "empty keyword list (expected at least one word)")
             if route.say:
