@@ -187,6 +187,29 @@ def test_pruning_keeps_strings_and_shallow_parts():
     assert decode_json(b'{"n": ' + b"9" * 5000 + b"}")[0]["n"] == float("inf")
 
 
+def _cut(value, depth: int, limit: int):
+    """What pruning at `limit` should leave: containers opening deeper than `limit` become None."""
+    if isinstance(value, list | dict):
+        if depth + 1 > limit:
+            return None
+        if isinstance(value, list):
+            return [_cut(v, depth + 1, limit) for v in value]
+        return {k: _cut(v, depth + 1, limit) for k, v in value.items()}
+    return value
+
+
+json_docs = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(alphabet='ab"\\[]{}, ', max_size=6),
+                         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                             st.text(alphabet='k"\\[{', max_size=3), inner, max_size=3), max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=json_docs, limit=st.integers(1, 6))
+def test_pruning_is_exactly_a_cut_at_the_depth_whatever_the_strings_hold(doc, limit):
+    pruned, _ = prune_depth(json.dumps(doc), limit)
+    assert json.loads(pruned) == _cut(doc, 0, limit)
+
+
 # -- fuzz: hostile bodies around one valid message ----------------------------------------------------
 
 scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
