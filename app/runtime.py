@@ -25,6 +25,9 @@ from adapters.jobs.connections import build_scheduler
 from adapters.jobs.delivery import email_deliver
 from adapters.jobs.scheduler import JobScheduler
 from adapters.jobs.store import DEFAULT_NAMESPACE
+from adapters.observability.instrument import instrument_linking
+from adapters.observability.metrics import Metrics
+from adapters.observability.multiprocess import enable_multiprocess
 from adapters.redis import connect_redis
 from adapters.settings import Settings
 from engine.actions import ActionRegistry
@@ -47,6 +50,7 @@ class Runtime:
     linking: LinkingService
     database: AccountsDatabase
     email: EmailSender
+    metrics: Metrics = field(default_factory=Metrics)
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def aclose(self) -> None:
@@ -95,6 +99,13 @@ def build_actions(
     return registry, linking
 
 
+def build_metrics(settings: Settings) -> Metrics:
+    """This process's metrics; file-backed (summed over processes) when PROMETHEUS_MULTIPROC_DIR is set."""
+    if settings.prometheus_multiproc_dir:
+        enable_multiprocess(settings.prometheus_multiproc_dir)
+    return Metrics()
+
+
 def load_checked_flows(settings: Settings, registry: ActionRegistry) -> LoadedFlows:
     """Load flows.yaml, checking action names and arguments against what is registered."""
     return load_flows(settings.flows_path, action_signatures(registry))
@@ -108,6 +119,7 @@ def build_runtime(
     redis: Any = None,
     migrate: bool | None = None,
     jobs_namespace: str = DEFAULT_NAMESPACE,
+    metrics: Metrics | None = None,
 ) -> Runtime:
     """Build everything; raises FlowsError when flows.yaml is invalid (nothing half-started)."""
     embedded = False
@@ -117,8 +129,10 @@ def build_runtime(
         migrate = settings.database_url.startswith("sqlite")
     if migrate:
         upgrade_database(settings.database_url)
+    metrics = metrics or build_metrics(settings)
     database = AccountsDatabase.from_url(settings.database_url)
     inspector = build_inspector_client(settings)
+    inspector.observe(metrics.observe_inspector)
     scheduler = build_scheduler(settings, redis, namespace=jobs_namespace, clock=clock)
     if email is None and settings.smtp_configured and settings.redis_url:
         # With a worker on Redis, the OTP email goes out as a job: retried with backoff, dead-lettered last.
@@ -126,10 +140,11 @@ def build_runtime(
     email = email or build_email_sender(settings)
     registry, linking = build_actions(settings, redis=redis, inspector=inspector, database=database, email=email,
                                       clock=clock, scheduler=scheduler)
+    instrument_linking(linking, metrics)
     loaded = load_checked_flows(settings, registry)
     store = ConversationStore(redis, ttl=settings.conversation_ttl)
-    engine = Engine(CompiledFlows(loaded), registry, store, clock=clock)
+    engine = Engine(CompiledFlows(loaded), registry, store, clock=clock, observe=metrics.engine_turn)
     logger.info("flows %s loaded (%s): %s", settings.flows_path, loaded.hash, loaded.report.summary(loaded.path))
     return Runtime(settings=settings, redis=redis, embedded_redis=embedded, actions=registry, engine=engine,
-                   inspector=inspector, linking=linking, database=database, email=email,
+                   inspector=inspector, linking=linking, database=database, email=email, metrics=metrics,
                    extras={"jobs.scheduler": scheduler})

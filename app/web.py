@@ -11,6 +11,8 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from adapters.accounts.routes import linking_routes
+from adapters.observability.backlog import BacklogProbe
+from adapters.observability.routes import metrics_routes
 from adapters.whatsapp.app import create_webhook_app
 from app.runtime import Runtime
 from engine.events import InboundEvent
@@ -31,6 +33,13 @@ def flows_info(runtime: Runtime) -> dict[str, Any]:
     }
 
 
+def observability_routes(runtime: Runtime) -> list[BaseRoute]:
+    """/metrics and /api/v1/metrics; the backlog gauges are read from Redis at each scrape."""
+    probe = BacklogProbe(runtime.redis, runtime.metrics)
+    return list(metrics_routes(runtime.metrics, multiproc_dir=runtime.settings.prometheus_multiproc_dir or None,
+                               refresh=probe.refresh))
+
+
 def create_app(runtime: Runtime, *, routes: Sequence[BaseRoute] = (), **options: Any) -> Starlette:
     """Everything the `serve` command runs; `options` go to the webhook app (sender, retry, instance...)."""
 
@@ -49,9 +58,10 @@ def create_app(runtime: Runtime, *, routes: Sequence[BaseRoute] = (), **options:
         runtime.settings,
         runtime.engine,
         runtime.redis,
-        routes=[*linking_routes(runtime.linking), *routes],
+        routes=[*linking_routes(runtime.linking), *observability_routes(runtime), *routes],
         health_checks={"database": database_ok},
         flows_info=lambda: flows_info(runtime),
         on_inbound=record_inbound,
+        metrics=runtime.metrics,
         **options,
     )

@@ -36,8 +36,11 @@ class Engine:
         store: ConversationStore,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        observe: Callable[[str], None] | None = None,
     ) -> None:
         self.flows = flows
+        #: Told `ok` or `error` after every turn (the composition root points it at the metrics).
+        self.observe = observe
         self.actions = actions
         self.store = store
         self.clock = clock
@@ -61,9 +64,16 @@ class Engine:
         The caller commits `turn.conversation` (the state after the turn) together with whatever else must
         change atomically with it (the WhatsApp pipeline writes it with the replies and the inbox ack)."""
         step = Step(self, self.flows, event, conversation)
-        turn = await step.run()
+        try:
+            turn = await step.run()
+        except Exception:
+            if self.observe is not None:
+                self.observe("error")
+            raise
         turn.conversation = step.conversation
         self.counts["events"] += 1
+        if self.observe is not None:
+            self.observe("ok")
         return turn
 
     def notice(self, phone: str, key: str, **values: object) -> OutboundMessage:

@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import socket
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from importlib import metadata
 from typing import Any
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from adapters.observability.metrics import Metrics
 from adapters.privacy import mask_phone
 from adapters.settings import Settings
 from adapters.whatsapp.dispatch import Dispatcher, DispatchOptions, InboundHook, TurnHook
@@ -67,17 +69,19 @@ def create_webhook_app(
     instance: str | None = None,
     dispatch_options: DispatchOptions | None = None,
     debug: bool = False,
+    metrics: Metrics | None = None,
 ) -> Starlette:
     """Build the webhook app. `sender` defaults to `build_sender(settings, retry=retry)` (owned and
     closed by the app); a `redis` health check is always included; `instance` names this process's
     inbox (default: host name) and must stay the same across restarts to recover unfinished events."""
     stats = WebhookStats()
+    metrics = metrics or Metrics()
     own_sender = sender is None
     sender = sender if sender is not None else build_sender(settings, retry=retry)
     inbox = Inbox(redis, namespace=namespace, instance=instance or socket.gethostname(),
                   dedupe_ttl=settings.dedupe_ttl)
     limiter = RateLimiter(redis, namespace=namespace, per_window=settings.rate_limit_per_minute)
-    dispatcher = Dispatcher(engine, sender, inbox, rate_limiter=limiter, stats=stats,
+    dispatcher = Dispatcher(engine, sender, inbox, rate_limiter=limiter, stats=stats, metrics=metrics,
                             on_inbound=on_inbound, on_turn=on_turn, options=dispatch_options)
     secret = settings.whatsapp_app_secret
 
@@ -96,33 +100,40 @@ def create_webhook_app(
         return PlainTextResponse("Forbidden", status_code=403)
 
     async def receive(request: Request) -> Response:
+        started = time.perf_counter()
         body = await request.body()
         if secret:
             header = request.headers.get("x-hub-signature-256")
             if not header:
                 stats.rejected += 1
+                metrics.webhook_rejected("missing_signature")
                 log.warning("webhook POST without X-Hub-Signature-256 rejected (%d bytes)", len(body))
                 return PlainTextResponse("Missing signature", status_code=401)
             if not signature_valid(body, header, secret):
                 stats.rejected += 1
+                metrics.webhook_rejected("bad_signature")
                 log.warning("webhook POST with a wrong signature rejected (%d bytes)", len(body))
                 return PlainTextResponse("Invalid signature", status_code=403)
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
+            metrics.webhook_rejected("malformed_json")
             log.warning("webhook POST with a valid signature but malformed JSON (%d bytes): %s", len(body), exc)
             return PlainTextResponse("Malformed JSON", status_code=400)
         parsed = parse_body(payload)
         stats.received += len(parsed.events)
+        metrics.webhook_received(len(parsed.events))
         try:
             entries, duplicates = await inbox.accept(parsed.events)
         except Exception:
             log.exception("could not store %d inbound event(s); asking Meta to retry", len(parsed.events))
             return PlainTextResponse("Temporarily unavailable", status_code=503)
         stats.duplicates += duplicates
+        metrics.webhook_duplicates(duplicates)
         dispatcher.submit(entries)
         for status in parsed.statuses:
             record_status(status)
+        metrics.webhook_acked(time.perf_counter() - started)
         return PlainTextResponse("OK")
 
     def record_status(status: StatusUpdate) -> None:
@@ -132,6 +143,7 @@ def create_webhook_app(
                         mask_phone(status.recipient), status.error_code, status.error_title,
                         status.error_detail)
             stats.send_errors[str(status.error_code)] += 1
+            metrics.send_failed(status.error_code)
         if on_status is not None:
             dispatcher.spawn(_guarded(on_status(status), "on_status"))
 
@@ -194,6 +206,7 @@ def create_webhook_app(
     app.state.dispatcher = dispatcher
     app.state.inbox = inbox
     app.state.stats = stats
+    app.state.metrics = metrics
     app.state.sender = sender
     return app
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from adapters.observability.metrics import Metrics
 from adapters.privacy import mask_phone
 from adapters.whatsapp.inbound import describe
 from adapters.whatsapp.inbox import Inbox, InboxEntry
@@ -58,12 +60,14 @@ class Dispatcher:
         on_inbound: InboundHook | None = None,
         on_turn: TurnHook | None = None,
         options: DispatchOptions | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.engine = engine
         self.sender = sender
         self.inbox = inbox
         self.rate_limiter = rate_limiter
         self.stats = stats or WebhookStats()
+        self.metrics = metrics or Metrics()
         self.on_inbound = on_inbound
         self.on_turn = on_turn
         self.options = options or DispatchOptions()
@@ -133,6 +137,7 @@ class Dispatcher:
         opts = self.options
         if not await self._retrying(lambda: self.inbox.owns(entry), entry, "checking the claim"):
             self.stats.duplicates += 1
+            self.metrics.webhook_duplicates(1)
             log.info("duplicate %s skipped", describe(event))
             await self.inbox.discard(entry)
             return
@@ -141,6 +146,7 @@ class Dispatcher:
             verdict = await self._retrying(lambda: self.rate_limiter.hit(event.phone), entry, "rate limit")
         if verdict != "ok":
             self.stats.rate_limited += 1
+            self.metrics.message_rate_limited()
             await self.inbox.done(entry)
             if verdict == "notify":
                 log.info("rate limit reached for %s: one notice sent, further messages dropped",
@@ -169,6 +175,7 @@ class Dispatcher:
                 await opts.sleep(delay)
         if turn is None:
             self.stats.failed += 1
+            self.metrics.message_failed()
             log.error("processing %s failed %d times; moved to dead letters %s: %s",
                       describe(event), opts.max_attempts, self.inbox.dead_key, error)
             await self.inbox.dead_letter(entry, error)
@@ -176,9 +183,11 @@ class Dispatcher:
 
         await self.inbox.done(entry)
         self.stats.processed += 1
+        self.metrics.message_processed(turn.flow, turn.state)
         if opts.mark_read and event.wamid and turn.messages:
             self.spawn(self.sender.mark_read(event.wamid))
         results = await self._deliver(event, turn.messages)
+        self.metrics.turn_finished(time.time() - entry.received_at)
         if self.on_turn is not None:
             try:
                 await self.on_turn(event, results)
@@ -192,8 +201,10 @@ class Dispatcher:
             results.append(result)
             if result.ok or result.queued:
                 self.stats.sent += 1
+                self.metrics.reply_sent(message.kind)
             else:
                 self.stats.send_failed += 1
+                self.metrics.send_failed(result.error_code or result.error or None)
                 self.stats.send_errors[str(result.error_code or result.error or "unknown")] += 1
         return results
 
