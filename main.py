@@ -12,9 +12,12 @@ from pathlib import Path
 from adapters.settings import Settings
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _configure_logging(level: str, settings: Settings, fmt: str | None = None) -> None:
+    """Every logger through one masked handler: LOG_FORMAT (text or json), secrets from settings never printed."""
+    from adapters.observability.logs import configure_logging
+    from adapters.observability.redaction import settings_secrets
+
+    configure_logging(level, fmt or settings.log_format, secrets=settings_secrets(settings))
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -142,7 +145,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         app = create_app(runtime, sender=sender,
                          routes=admin_routes(runtime.engine, reloader, settings.admin_token))
         config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level.lower(),
-                                proxy_headers=True, server_header=False)
+                                proxy_headers=True, server_header=False, log_config=None)  # logs: ours, masked
         try:
             await uvicorn.Server(config).serve()
         finally:
@@ -353,8 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
-    level = args.log_level or ("WARNING" if getattr(args, "quiet_logs", False) else settings.log_level)
-    _configure_logging(level)
+    quiet = getattr(args, "quiet_logs", False)
+    level = args.log_level or ("WARNING" if quiet else settings.log_level)
+    _configure_logging(level, settings, "text" if quiet else None)  # terminal commands (chat...) stay text
     return int(args.func(args, settings) or 0)
 
 

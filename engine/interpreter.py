@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.actions import ActionRegistry
 from engine.compiler import CompiledFlows
+from engine.context import turn_scope
 from engine.conversation import Conversation
 from engine.events import InboundEvent
 from engine.messages import Button, OutboundMessage, TemplateRef
@@ -63,13 +64,18 @@ class Engine:
 
         The caller commits `turn.conversation` (the state after the turn) together with whatever else must
         change atomically with it (the WhatsApp pipeline writes it with the replies and the inbox ack)."""
-        step = Step(self, self.flows, event, conversation)
-        try:
-            turn = await step.run()
-        except Exception:
-            if self.observe is not None:
-                self.observe("error")
-            raise
+        with turn_scope(event.phone, event.wamid or "") as scope:
+            if conversation is not None:
+                scope.flow, scope.state = conversation.flow, conversation.state
+            step = Step(self, self.flows, event, conversation)
+            try:
+                turn = await step.run()
+            except Exception:
+                if self.observe is not None:
+                    self.observe("error")
+                raise
+            if not scope.flow:  # a new conversation: known once the turn has placed it
+                scope.flow, scope.state = turn.flow, turn.state
         turn.conversation = step.conversation
         self.counts["events"] += 1
         if self.observe is not None:

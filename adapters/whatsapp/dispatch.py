@@ -26,6 +26,7 @@ from adapters.whatsapp.inbox import Inbox, InboxEntry
 from adapters.whatsapp.outbound import Sender, SendResult
 from adapters.whatsapp.ratelimit import RateLimiter
 from adapters.whatsapp.stats import WebhookStats
+from engine.context import turn_scope
 from engine.events import InboundEvent
 from engine.messages import OutboundMessage
 from engine.turn import ConversationEngine
@@ -122,7 +123,8 @@ class Dispatcher:
             while queue:
                 entry = queue.popleft()
                 try:
-                    await self.process(entry)
+                    with turn_scope(entry.event.phone, entry.event.wamid or ""):  # correlates every log line
+                        await self.process(entry)
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # process() handles its own failures; this is a last guard
