@@ -20,6 +20,23 @@ def _configure_logging(level: str, settings: Settings, fmt: str | None = None) -
     configure_logging(level, fmt or settings.log_format, secrets=settings_secrets(settings))
 
 
+def _start_error_tracking(settings: Settings) -> None:
+    from adapters.observability.redaction import Redactor, settings_secrets
+    from adapters.observability.sentry import init_sentry
+
+    init_sentry(settings.sentry_dsn, environment=settings.sentry_environment, release=_version(),
+                redact=Redactor(settings_secrets(settings)))
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("inspector-whatsapp")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """Validate a flows file; every problem as file:line:col, exit 1 when there are errors."""
     from adapters.redis import connect_redis
@@ -117,6 +134,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.jobs.delivery import whatsapp_retry_hook
     from adapters.whatsapp.outbound import build_sender
     from app.admin import admin_routes
+    from app.alerting import build_watchdog
     from app.inprocess import start_inprocess_jobs
     from app.reload import FlowsReloader
     from app.runtime import action_signatures
@@ -142,6 +160,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             jobs = await start_inprocess_jobs(runtime, sender)
         reloader = FlowsReloader(settings.flows_path, action_signatures(runtime.actions), runtime.engine)
         reloader.start()  # watches flows.yaml and listens for SIGHUP
+        watchdog = build_watchdog(runtime, sender)
+        watchdog.start()  # admin alerts: dead letters growing, Inspector breaker open
         app = create_app(runtime, sender=sender,
                          routes=admin_routes(runtime.engine, reloader, settings.admin_token))
         config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level.lower(),
@@ -149,6 +169,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         try:
             await uvicorn.Server(config).serve()
         finally:
+            await watchdog.stop()
             await reloader.stop()
             if jobs is not None:
                 await jobs.aclose()
@@ -359,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     quiet = getattr(args, "quiet_logs", False)
     level = args.log_level or ("WARNING" if quiet else settings.log_level)
     _configure_logging(level, settings, "text" if quiet else None)  # terminal commands (chat...) stay text
+    if settings.sentry_dsn and not quiet:
+        _start_error_tracking(settings)
     return int(args.func(args, settings) or 0)
 
 

@@ -17,6 +17,7 @@ from adapters.jobs.scheduler import queue_name_for
 from adapters.jobs.store import DEFAULT_NAMESPACE
 from adapters.jobs.worker import worker_options
 from adapters.settings import Settings
+from app.alerting import build_watchdog
 from app.jobs import build_job_context
 from app.runtime import build_metrics, build_runtime
 
@@ -32,6 +33,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     runtime = build_runtime(settings, jobs_namespace=namespace, metrics=ctx.get("metrics"))
     ctx["runtime"] = runtime
     ctx["jobs"] = build_job_context(runtime, namespace=namespace)
+    ctx["watchdog"] = build_watchdog(runtime, ctx["jobs"].sender)
+    ctx["watchdog"].start()
     log.info("jobs worker ready: queue %s, digest at %02d:00 %s, alerts every %dh, reminders %dh ahead",
              queue_name_for(namespace), settings.daily_digest_hour, settings.timezone,
              settings.alerts_interval_hours, settings.reminder_lead_hours)
@@ -41,6 +44,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     runtime = ctx.pop("runtime", None)
     if runtime is None:
         return
+    watchdog = ctx.pop("watchdog", None)
+    if watchdog is not None:
+        await watchdog.stop()
     jobs = ctx.pop("jobs", None)
     if jobs is not None:
         await jobs.sender.aclose()
