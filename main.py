@@ -133,12 +133,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from adapters.jobs.delivery import whatsapp_retry_hook
     from adapters.whatsapp.outbound import build_sender
-    from app.admin import admin_routes
     from app.alerting import build_watchdog
     from app.inprocess import start_inprocess_jobs
     from app.reload import FlowsReloader
     from app.runtime import action_signatures
-    from app.web import create_app
+    from app.web import create_app, staff_routes
 
     if settings.whatsapp_configured and settings.secret_key == Settings().secret_key:
         print("SECRET_KEY is the development default; set a long random SECRET_KEY before serving real "
@@ -163,7 +162,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         watchdog = build_watchdog(runtime, sender)
         watchdog.start()  # admin alerts: dead letters growing, Inspector breaker open
         app = create_app(runtime, sender=sender,
-                         routes=admin_routes(runtime.engine, reloader, settings.admin_token))
+                         routes=staff_routes(runtime, reloader))
         config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level.lower(),
                                 proxy_headers=True, server_header=False, log_config=None)  # logs: ours, masked
         try:

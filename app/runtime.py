@@ -25,7 +25,8 @@ from adapters.jobs.connections import build_scheduler
 from adapters.jobs.delivery import email_deliver
 from adapters.jobs.scheduler import JobScheduler
 from adapters.jobs.store import DEFAULT_NAMESPACE
-from adapters.observability.instrument import instrument_linking
+from adapters.observability.daily import DailyCounters
+from adapters.observability.instrument import counted_action, instrument_linking
 from adapters.observability.metrics import Metrics
 from adapters.observability.multiprocess import enable_multiprocess
 from adapters.redis import connect_redis
@@ -51,6 +52,7 @@ class Runtime:
     database: AccountsDatabase
     email: EmailSender
     metrics: Metrics = field(default_factory=Metrics)
+    daily: DailyCounters | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def aclose(self) -> None:
@@ -141,10 +143,13 @@ def build_runtime(
     registry, linking = build_actions(settings, redis=redis, inspector=inspector, database=database, email=email,
                                       clock=clock, scheduler=scheduler)
     instrument_linking(linking, metrics)
+    daily = DailyCounters(redis, timezone=settings.timezone, clock=clock)
+    if "inspector.book_inspection" in registry:  # bookings made through WhatsApp, for the admin stats
+        registry.wrap("inspector.book_inspection", counted_action(lambda: daily.incr("bookings")))
     loaded = load_checked_flows(settings, registry)
     store = ConversationStore(redis, ttl=settings.conversation_ttl)
     engine = Engine(CompiledFlows(loaded), registry, store, clock=clock, observe=metrics.engine_turn)
     logger.info("flows %s loaded (%s): %s", settings.flows_path, loaded.hash, loaded.report.summary(loaded.path))
     return Runtime(settings=settings, redis=redis, embedded_redis=embedded, actions=registry, engine=engine,
-                   inspector=inspector, linking=linking, database=database, email=email, metrics=metrics,
+                   inspector=inspector, linking=linking, database=database, email=email, metrics=metrics, daily=daily,
                    extras={"jobs.scheduler": scheduler})

@@ -12,8 +12,12 @@ from starlette.routing import BaseRoute
 
 from adapters.accounts.routes import linking_routes
 from adapters.observability.backlog import BacklogProbe
+from adapters.observability.daily import DailyCounters
 from adapters.observability.routes import metrics_routes
+from adapters.observability.user_stats import user_stats
 from adapters.whatsapp.app import create_webhook_app
+from app.admin import admin_routes
+from app.reload import FlowsReloader
 from app.runtime import Runtime
 from engine.events import InboundEvent
 
@@ -40,6 +44,13 @@ def observability_routes(runtime: Runtime) -> list[BaseRoute]:
                                refresh=probe.refresh))
 
 
+def staff_routes(runtime: Runtime, reloader: FlowsReloader) -> list[BaseRoute]:
+    """The admin API (ADMIN_TOKEN): reload, graph, users/stats."""
+    daily = runtime.daily or DailyCounters(runtime.redis, timezone=runtime.settings.timezone)
+    return list(admin_routes(runtime.engine, reloader, runtime.settings.admin_token,
+                             user_stats=lambda: user_stats(runtime.database, daily)))
+
+
 def create_app(runtime: Runtime, *, routes: Sequence[BaseRoute] = (), **options: Any) -> Starlette:
     """Everything the `serve` command runs; `options` go to the webhook app (sender, retry, instance...)."""
 
@@ -53,6 +64,8 @@ def create_app(runtime: Runtime, *, routes: Sequence[BaseRoute] = (), **options:
     async def record_inbound(event: InboundEvent) -> None:
         moment = datetime.fromtimestamp(event.timestamp, UTC) if event.timestamp else datetime.now(UTC)
         await runtime.linking.record_inbound(event.phone, event.profile_name, moment)
+        if runtime.daily is not None:
+            await runtime.daily.incr("messages")
 
     return create_webhook_app(
         runtime.settings,

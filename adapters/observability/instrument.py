@@ -69,3 +69,18 @@ def instrument_linking(linking: Any, metrics: Metrics) -> Any:
 
     linking.start_link, linking.verify_code = metered_start, metered_verify
     return linking
+
+
+def counted_action(count: Callable[[], Awaitable[None]]) -> Callable[[Any], Any]:
+    """An `ActionRegistry.wrap` wrapper that awaits `count()` after each successful call of the action."""
+
+    def wrapper(action: Any) -> Any:
+        @functools.wraps(action)
+        async def run(ctx: Any, **args: Any) -> Any:
+            result = await action(ctx, **args)
+            await count()
+            return result
+
+        return run
+
+    return wrapper
