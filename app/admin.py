@@ -3,8 +3,6 @@ SVG, and who uses the bot (`/api/v1/users/stats`). 401 without the token; 403 wh
 
 from __future__ import annotations
 
-import functools
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,41 +11,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from adapters.bearer import bearer_protected
 from app.reload import FlowsReloader
 from engine.interpreter import Engine
 from flows.graph import render_svg
 
-Handler = Callable[[Request], Awaitable[Response]]
 StatsSource = Callable[[], Awaitable[dict[str, Any]]]
-
-
-def _authorized(request: Request, token: str) -> bool:
-    given = request.headers.get("authorization", "")
-    scheme, _, value = given.partition(" ")
-    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(value.encode(), token.encode())
-
-
-def bearer_protected(token: str, *, setting: str = "ADMIN_TOKEN") -> Callable[[Handler], Handler]:
-    """Wrap a handler: 403 while `token` is unset (nobody may call it), 401 without the right bearer token."""
-
-    def decorate(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        async def guarded(request: Request) -> Response:
-            if not token:
-                return JSONResponse({"error": f"these endpoints are disabled: set {setting}"}, status_code=403)
-            if not _authorized(request, token):
-                return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
-                                    headers={"WWW-Authenticate": "Bearer"})
-            return await handler(request)
-
-        return guarded
-
-    return decorate
 
 
 def admin_routes(engine: Engine, reloader: FlowsReloader, admin_token: str, *,
                  user_stats: StatsSource | None = None, extra: list[Route] | None = None) -> list[Route]:
-    protected = bearer_protected(admin_token)
+    protected = bearer_protected(admin_token, setting="ADMIN_TOKEN")
 
     @protected
     async def reload_flows(request: Request) -> Response:

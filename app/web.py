@@ -11,15 +11,21 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from adapters.accounts.routes import linking_routes
+from adapters.inspector.rest import inspector_api_routes
 from adapters.observability.backlog import BacklogProbe
 from adapters.observability.daily import DailyCounters
 from adapters.observability.routes import metrics_routes
 from adapters.observability.user_stats import user_stats
+from adapters.openapi import build_openapi, openapi_routes
 from adapters.whatsapp.app import create_webhook_app
 from app.admin import admin_routes
+from app.api_docs import CATALOG, version
 from app.reload import FlowsReloader
 from app.runtime import Runtime
 from engine.events import InboundEvent
+
+API_DESCRIPTION = ("The bot's own HTTP API: Meta's webhook, account linking and the Inspector REST endpoints "
+                   "for the Inspector website (API_KEY), staff routes (ADMIN_TOKEN), health and metrics.")
 
 
 def flows_info(runtime: Runtime) -> dict[str, Any]:
@@ -67,14 +73,20 @@ def create_app(runtime: Runtime, *, routes: Sequence[BaseRoute] = (), **options:
         if runtime.daily is not None:
             await runtime.daily.incr("messages")
 
-    return create_webhook_app(
+    mounted: dict[str, Starlette] = {}  # the document lists the routes the app really mounts
+    docs = openapi_routes(lambda: build_openapi(mounted["app"].routes, CATALOG, title="Inspector WhatsApp bot API",
+                                                version=version(), description=API_DESCRIPTION))
+    rest = inspector_api_routes(runtime.inspector, runtime.settings.api_key, clock=runtime.engine.clock)
+    app = create_webhook_app(
         runtime.settings,
         runtime.engine,
         runtime.redis,
-        routes=[*linking_routes(runtime.linking), *observability_routes(runtime), *routes],
+        routes=[*linking_routes(runtime.linking), *rest, *observability_routes(runtime), *docs, *routes],
         health_checks={"database": database_ok},
         flows_info=lambda: flows_info(runtime),
         on_inbound=record_inbound,
         metrics=runtime.metrics,
         **options,
     )
+    mounted["app"] = app
+    return app
