@@ -1,4 +1,4 @@
-"""The command line: serve, worker, chat, check, schema, sandbox, db, graph, test, explore, diff."""
+"""The command line: serve, worker, chat, check, schema, sandbox, db, graph, test, explore, diff, doctor."""
 
 from __future__ import annotations
 
@@ -304,9 +304,31 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    """Check settings, Redis, the database, Inspector, SMTP and the Graph token; one line each."""
+    from tooling.doctor import diagnose, report
+
+    print(f"inspector-whatsapp {_version()} doctor\n")
+    return report(asyncio.run(diagnose(settings, timeout=args.timeout)), sys.stdout)
+
+
+def cmd_metrics_reset(args: argparse.Namespace, settings: Settings) -> int:
+    """Empty PROMETHEUS_MULTIPROC_DIR before the service starts (old processes' samples would add up)."""
+    from adapters.observability.multiprocess import reset
+
+    directory = args.dir or settings.prometheus_multiproc_dir
+    if not directory:
+        print("PROMETHEUS_MULTIPROC_DIR is not set: metrics are per process, nothing to reset")
+        return 0
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    print(f"{directory}: removed {reset(directory)} sample file(s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python main.py", description=__doc__)
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default: LOG_LEVEL or INFO)")
+    parser.add_argument("--version", action="version", version=f"inspector-whatsapp {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("chat", help="talk to the engine in the terminal (embedded defaults)")
@@ -364,6 +386,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (default: derandomized, the same every run)")
     p.add_argument("--failure-rate", type=float, default=0.1, help="share of turns whose actions fail (0-1)")
     p.set_defaults(func=cmd_explore, quiet_logs=True)
+
+    p = sub.add_parser("doctor", help="check settings, Redis, database, Inspector, SMTP and the WhatsApp token")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per check (default 10)")
+    p.set_defaults(func=cmd_doctor, quiet_logs=True)
+
+    p = sub.add_parser("metrics-reset", help="empty PROMETHEUS_MULTIPROC_DIR before the processes start")
+    p.add_argument("--dir", help="the directory (default: PROMETHEUS_MULTIPROC_DIR)")
+    p.set_defaults(func=cmd_metrics_reset, quiet_logs=True)
 
     p = sub.add_parser("diff", help="what changes between two flows files (and who is affected)")
     p.add_argument("old")
