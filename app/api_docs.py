@@ -6,7 +6,6 @@ mounted route has no entry here, and validates every example below against the g
 
 from __future__ import annotations
 
-from importlib import metadata
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -100,13 +99,6 @@ WEBHOOK_EXAMPLE = {"object": "whatsapp_business_account", "entry": [{"id": "1022
                                    "messages": [{"from": "2348012345678", "id": "wamid.HBgL", "timestamp": "1744344496",
                                                  "type": "text", "text": {"body": "hi"}}]}}]}]}
 TEXT = {"type": "string"}
-
-
-def version() -> str:
-    try:
-        return metadata.version("inspector-whatsapp")
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
 
 
 CATALOG: dict[tuple[str, str], Operation] = {

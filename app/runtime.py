@@ -31,6 +31,7 @@ from adapters.observability.metrics import Metrics
 from adapters.observability.multiprocess import enable_multiprocess
 from adapters.redis import connect_redis
 from adapters.settings import Settings
+from adapters.whatsapp.keys import PipelineKeys
 from engine.actions import ActionRegistry
 from engine.compiler import CompiledFlows
 from engine.interpreter import Engine
@@ -51,6 +52,7 @@ class Runtime:
     linking: LinkingService
     database: AccountsDatabase
     email: EmailSender
+    pipeline_keys: PipelineKeys
     metrics: Metrics = field(default_factory=Metrics)
     daily: DailyCounters | None = None
     extras: dict[str, Any] = field(default_factory=dict)
@@ -147,9 +149,11 @@ def build_runtime(
     if "inspector.book_inspection" in registry:  # bookings made through WhatsApp, for the admin stats
         registry.wrap("inspector.book_inspection", counted_action(lambda: daily.incr("bookings")))
     loaded = load_checked_flows(settings, registry)
-    store = ConversationStore(redis, ttl=settings.conversation_ttl)
+    keys = PipelineKeys(partitions=settings.pipeline_partitions)
+    store = ConversationStore(redis, prefix=keys.conversation_prefix, ttl=settings.conversation_ttl)
     engine = Engine(CompiledFlows(loaded), registry, store, clock=clock, observe=metrics.engine_turn)
     logger.info("flows %s loaded (%s): %s", settings.flows_path, loaded.hash, loaded.report.summary(loaded.path))
     return Runtime(settings=settings, redis=redis, embedded_redis=embedded, actions=registry, engine=engine,
-                   inspector=inspector, linking=linking, database=database, email=email, metrics=metrics, daily=daily,
+                   inspector=inspector, linking=linking, database=database, email=email, pipeline_keys=keys,
+                   metrics=metrics, daily=daily,
                    extras={"jobs.scheduler": scheduler})

@@ -1,66 +1,46 @@
 """The backlog gauges, read from Redis when metrics are scraped: queue depth, oldest pending event, dead letters.
 
 They describe shared state, not one process, so the scraping process reads them fresh instead of every
-process counting its own share. `BacklogKeys` names where the pipeline keeps them; the defaults are the
-current inbox's (`wa:inbox:<instance>` lists of JSON entries carrying `received_at`).
+process counting its own share. The pipeline says how to measure its backlog (`backlog()`: events not yet
+processed and the age of the oldest); dead letters are Redis lists, summed per queue.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from adapters.observability.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class BacklogKeys:
-    inbox_pattern: str = "wa:inbox:*"
-    dead_letters: Mapping[str, str] = field(default_factory=lambda: {
-        "webhook": "wa:dead", "jobs": "inspector:jobs:dead-letter"})
-    jobs_queue: str = "arq:queue:inspector:jobs"
+Backlog = Callable[[], Awaitable[tuple[int, float]]]
 
 
 class BacklogProbe:
     """`await probe.refresh()` sets the backlog gauges of `metrics` and returns what it read."""
 
-    def __init__(self, redis: Any, metrics: Metrics, keys: BacklogKeys | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, redis: Any, metrics: Metrics, *, backlog: Backlog | None = None,
+                 dead_letters: Mapping[str, Sequence[str]] | None = None, jobs_queue: str = "") -> None:
         self.redis = redis
         self.metrics = metrics
-        self.keys = keys or BacklogKeys()
-        self.clock = clock
+        self.backlog = backlog
+        self.dead_letter_keys = dict(dead_letters or {})
+        self.jobs_queue = jobs_queue
 
     async def refresh(self) -> dict[str, Any]:
-        depth, oldest = 0, None
-        async for key in self.redis.scan_iter(match=self.keys.inbox_pattern, count=500):
-            depth += await self.redis.llen(key)
-            head = await self.redis.lindex(key, 0)
-            received = _received_at(head)
-            if received is not None and (oldest is None or received < oldest):
-                oldest = received
-        age = 0.0 if oldest is None else max(0.0, self.clock() - oldest)
-        self.metrics.backlog(depth, age)
+        read: dict[str, Any] = {}
+        if self.backlog is not None:
+            depth, oldest = await self.backlog()
+            self.metrics.backlog(depth, oldest)
+            read.update(queue_depth=depth, oldest_pending_seconds=round(oldest, 3))
         dead = {}
-        for queue, key in self.keys.dead_letters.items():
-            dead[queue] = int(await self.redis.llen(key))
+        for queue, keys in self.dead_letter_keys.items():
+            dead[queue] = sum([int(await self.redis.llen(key)) for key in keys])
             self.metrics.dead_letter_count(queue, dead[queue])
-        waiting = int(await self.redis.zcard(self.keys.jobs_queue))
-        self.metrics.jobs_waiting(waiting)
-        return {"queue_depth": depth, "oldest_pending_seconds": round(age, 3), "dead_letters": dead,
-                "jobs_queued": waiting}
-
-
-def _received_at(raw: Any) -> float | None:
-    if raw is None:
-        return None
-    try:
-        return float(json.loads(raw)["received_at"])
-    except (ValueError, KeyError, TypeError):
-        return None
+        read["dead_letters"] = dead
+        if self.jobs_queue:
+            read["jobs_queued"] = int(await self.redis.zcard(self.jobs_queue))
+            self.metrics.jobs_waiting(read["jobs_queued"])
+        return read

@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapters.observability.metrics import Metrics
+
 
 @dataclass
 class WebhookStats:
@@ -20,8 +22,14 @@ class WebhookStats:
     rejected: int = 0
     sent: int = 0
     send_failed: int = 0
+    send_timeouts: int = 0
+    retried_sends: int = 0
+    resent: int = 0
+    ignored: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     send_errors: Counter[str] = field(default_factory=Counter)
+    #: The Prometheus side of the same events (one registry per process; see adapters/observability).
+    metrics: Metrics = field(default_factory=Metrics, repr=False)
 
     def uptime(self) -> float:
         return time.time() - self.started_at
@@ -37,6 +45,10 @@ class WebhookStats:
             "rejected": self.rejected,
             "sent": self.sent,
             "send_failed": self.send_failed,
+            "send_timeouts": self.send_timeouts,
+            "retried_sends": self.retried_sends,
+            "resent": self.resent,
+            "ignored": self.ignored,
             "statuses": dict(self.statuses),
             "send_errors": dict(self.send_errors),
         }

@@ -18,7 +18,7 @@ from adapters.settings import Settings
 from app.runtime import Runtime, build_runtime
 from app.web import create_app
 from tests.adapters.whatsapp import payloads as p
-from tests.adapters.whatsapp.conftest import FAST, SECRET, VERIFY, post_signed
+from tests.adapters.whatsapp.conftest import SECRET, VERIFY, fast_options, post_signed
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "2348055512345"
@@ -45,7 +45,7 @@ def journey_settings(tmp_path: Path, graph_url: str, smtp_port: int, **values) -
 @contextlib.asynccontextmanager
 async def running_app(settings: Settings, **runtime_options):
     runtime = build_runtime(settings, **runtime_options)
-    app = create_app(runtime, dispatch_options=FAST, instance="journey")
+    app = create_app(runtime, options=fast_options())
     try:
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as client:
@@ -59,7 +59,7 @@ async def say(app, client, text: str, *, twice: bool = False) -> None:
     for _ in range(2 if twice else 1):
         response = await post_signed(client, body)
         assert response.status_code == 200, response.text
-    assert await app.state.dispatcher.drain(10)
+    assert await app.state.pipeline.drain(10)
 
 
 async def run_journey(app, client, smtp) -> tuple[str, str]:
