@@ -293,6 +293,33 @@ def cmd_metrics_reset(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
+    """Send (or count, with --dry-run) a broadcast from this process, with a progress bar."""
+    from adapters.whatsapp.outbound import build_sender
+    from tooling.broadcast_cli import run_broadcast_command
+
+    if not args.resume and not (args.text or args.template):
+        print("give --text, --template, or both (or --resume ID)", file=sys.stderr)
+        return 2
+
+    async def main() -> int:
+        runtime = _runtime_or_explain(settings, "nothing was sent")
+        if runtime is None:
+            return 1
+        sender = build_sender(settings)
+        try:
+            return await run_broadcast_command(args, runtime, sender)
+        finally:
+            await sender.aclose()
+            await runtime.aclose()
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        print("\nstopped after the sends in flight; run again with --resume ID to finish", file=sys.stderr)
+        return 130
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python main.py", description=__doc__)
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default: LOG_LEVEL or INFO)")
@@ -356,6 +383,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (default: derandomized, the same every run)")
     p.add_argument("--failure-rate", type=float, default=0.1, help="share of turns whose actions fail (0-1)")
     p.set_defaults(func=cmd_explore, quiet_logs=True)
+
+    p = sub.add_parser("broadcast", help="send one message to linked users, throttled, with a progress bar")
+    p.add_argument("--role", choices=["seeker", "agent", "inspector"], help="only this role (default: all)")
+    p.add_argument("--active-within-days", type=int, help="only users who wrote in the last N days")
+    p.add_argument("--text", help="the message inside the 24-hour window")
+    p.add_argument("--template", help="approved template sent outside the window")
+    p.add_argument("--param", action="append", help="a template parameter (repeat in order)")
+    p.add_argument("--language", default="en", help="template language (default en)")
+    p.add_argument("--rate", type=float, help="messages per second (default BROADCAST_RATE, 80)")
+    p.add_argument("--dry-run", action="store_true", help="only count the audience")
+    p.add_argument("--resume", metavar="ID", help="carry on an interrupted broadcast")
+    p.set_defaults(func=cmd_broadcast, quiet_logs=True)
 
     p = sub.add_parser("doctor", help="check settings, Redis, database, Inspector, SMTP and the WhatsApp token")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per check (default 10)")

@@ -82,6 +82,7 @@ class Settings:
     alert_phones: str = ""
     alert_throttle_seconds: int = 1800
     prometheus_multiproc_dir: str = ""
+    broadcast_rate: float = 80.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -127,6 +128,7 @@ class Settings:
             alert_phones=env.get("ALERT_PHONES", ""),
             alert_throttle_seconds=_int(env, "ALERT_THROTTLE_SECONDS", defaults.alert_throttle_seconds),
             prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
+            broadcast_rate=_float(env, "BROADCAST_RATE", defaults.broadcast_rate),
         )
 
     @property

@@ -11,6 +11,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.accounts.routes import InitiateLinking, VerifyOtp
+from adapters.broadcast.routes import BroadcastCount, BroadcastProgress, BroadcastStarted
+from adapters.broadcast.service import BroadcastRequest
 from adapters.inspector.models import Inspection
 from adapters.inspector.rest import ApiError, BookingRequest, InspectionList, PropertyList
 from adapters.openapi import Answer, Operation, Param
@@ -195,6 +197,27 @@ CATALOG: dict[tuple[str, str], Operation] = {
             "linked_by_role": {"seeker": 10, "agent": 3}, "linked_total": 13, "active_24h": 5, "active_7d": 9,
             "links_today": 2, "messages_today": 41, "bookings_today": 3, "date": "2026-11-27",
             "timezone": "Africa/Lagos"}), 401: UNAUTHORIZED, 403: ADMIN_UNSET}),
+    ("POST", "/api/v1/admin/broadcast"): Operation(
+        "Send one message to an audience of linked users (or count it with dry_run)", "admin", auth="admin",
+        description="Throttled at BROADCAST_RATE messages/s; text inside the 24-hour window, the template outside; "
+                    "resumes after a restart and sends nobody the same broadcast twice.",
+        request=BroadcastRequest, request_example={
+            "audience": {"role": "seeker", "active_within_days": 30}, "text": "New listings in Lekki this week!",
+            "template": {"name": "new_property_alert", "language": "en", "params": ["Lekki"]}, "dry_run": False},
+        responses={200: Answer("dry run: the counts", BroadcastCount, {
+            "dry_run": True, "audience": 200, "inside_window": 40, "outside_window": 160, "unreachable": 0}),
+                   202: Answer("queued", BroadcastStarted, {"id": "5f1c2a9b0d3e4f67", "status": "queued",
+                                                            "total": 200}),
+                   401: UNAUTHORIZED, 403: ADMIN_UNSET,
+                   422: Answer("invalid", LinkingFailure, {"error": "validation", "fields": [
+                       {"field": "body", "message": "give text, template, or both"}]})}),
+    ("GET", "/api/v1/admin/broadcast/{broadcast_id}"): Operation(
+        "A broadcast's progress", "admin", auth="admin",
+        responses={200: Answer("progress", BroadcastProgress, {
+            "id": "5f1c2a9b0d3e4f67", "status": "running", "total": 200, "queued": 80, "claimed": 120, "sent": 118,
+            "failed": 2, "failures_by_code": {"131026": 2}, "audience": {"role": "seeker"}}),
+                   401: UNAUTHORIZED, 404: Answer("no such broadcast", {"type": "object"},
+                                                  {"error": "no such broadcast"})}),
     ("GET", "/openapi.json"): Operation(
         "This document", "operations", responses={200: Answer("OpenAPI 3.1", {"type": "object"}, None)}),
     ("GET", "/docs"): Operation(

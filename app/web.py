@@ -15,6 +15,9 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from adapters.accounts.routes import linking_routes
+from adapters.broadcast.routes import broadcast_routes
+from adapters.broadcast.service import BroadcastService
+from adapters.broadcast.store import BroadcastStore
 from adapters.health import health_routes
 from adapters.inspector.rest import inspector_api_routes
 from adapters.observability.backlog import BacklogProbe
@@ -65,11 +68,24 @@ def backlog_probe(runtime: Runtime, pipeline: Pipeline) -> BacklogProbe:
                         jobs_queue=f"arq:queue:{jobs_namespace}")
 
 
+def broadcast_service(runtime: Runtime) -> BroadcastService:
+    """Broadcasts are stored in Redis and sent by the worker's `send_broadcast` job."""
+    scheduler = runtime.extras["jobs.scheduler"]
+
+    async def enqueue(broadcast_id: str) -> None:
+        await scheduler.queue.enqueue_job("send_broadcast", broadcast_id, 0, _job_id=f"broadcast:{broadcast_id}:0",
+                                          _queue_name=scheduler.queue_name)
+
+    return BroadcastService(BroadcastStore(runtime.redis), runtime.linking, enqueue=enqueue,
+                            clock=runtime.engine.clock)
+
+
 def staff_routes(runtime: Runtime, reloader: FlowsReloader) -> list[BaseRoute]:
-    """The admin API (ADMIN_TOKEN): reload, graph, users/stats."""
+    """The admin API (ADMIN_TOKEN): reload, graph, users/stats, broadcasts."""
     daily = runtime.daily or DailyCounters(runtime.redis, timezone=runtime.settings.timezone)
-    return list(admin_routes(runtime.engine, reloader, runtime.settings.admin_token,
-                             user_stats=lambda: user_stats(runtime.database, daily)))
+    return [*admin_routes(runtime.engine, reloader, runtime.settings.admin_token,
+                          user_stats=lambda: user_stats(runtime.database, daily)),
+            *broadcast_routes(broadcast_service(runtime), runtime.settings.admin_token)]
 
 
 def pipeline_options(runtime: Runtime, **overrides: Any) -> PipelineOptions:

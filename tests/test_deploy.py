@@ -44,7 +44,7 @@ def test_every_container_command_is_a_valid_main_py_invocation():
         assert callable(args.func)
 
 
-@pytest.mark.parametrize("command", sorted({c[2] for c in container_commands()} | {"doctor", "check", "test"}))
+@pytest.mark.parametrize("command", sorted({c[2] for c in container_commands()} | {"doctor", "check", "test", "broadcast"}))
 def test_each_service_command_exists_as_a_subcommand(command):
     """`python main.py <cmd> --help` for every command a container or a deployer runs."""
     done = subprocess.run([sys.executable, "main.py", command, "--help"], cwd=ROOT, capture_output=True, text=True,

@@ -16,6 +16,7 @@ from arq.cron import CronJob, cron
 from arq.worker import Function, func
 
 from adapters.jobs.alerts import send_property_alerts
+from adapters.jobs.broadcasts import send_broadcast
 from adapters.jobs.delivery import deliver_email, deliver_whatsapp
 from adapters.jobs.digests import send_daily_digests
 from adapters.jobs.reminders import send_inspection_reminder
@@ -42,6 +43,7 @@ def job_functions(settings: Settings, metrics: Metrics | None = None) -> list[Fu
         func(_metered(send_property_alerts, metrics), max_tries=tries),
         func(_metered(deliver_whatsapp, metrics), max_tries=tries),
         func(_metered(deliver_email, metrics), max_tries=tries, keep_result=0),  # no copy of the code kept
+        func(_metered(send_broadcast, metrics), max_tries=tries, timeout=600),
     ]
 
 
