@@ -15,7 +15,11 @@ COPY engine ./engine
 COPY adapters ./adapters
 COPY app ./app
 COPY tooling ./tooling
+<<<<<<< HEAD
 RUN /venv/bin/pip install --no-deps .
+=======
+RUN pip install ".[staff]"
+>>>>>>> main
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \

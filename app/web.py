@@ -90,7 +90,8 @@ def staff_routes(runtime: Runtime, reloader: FlowsReloader) -> list[BaseRoute]:
 
 def pipeline_options(runtime: Runtime, **overrides: Any) -> PipelineOptions:
     settings = runtime.settings
-    consumer = ConsumerOptions(rate_limit=settings.rate_limit_per_minute)
+    consumer = ConsumerOptions(rate_limit=settings.rate_limit_per_minute, mark_read=settings.read_receipts,
+                               max_in_progress=settings.pipeline_concurrency)
     options = PipelineOptions(conversation_ttl=settings.conversation_ttl, dedupe_ttl=settings.dedupe_ttl,
                               consumer=consumer)
     for name, value in overrides.items():

@@ -7,6 +7,7 @@ The same service and runner as the admin API; Ctrl-C stops after the sends in fl
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import IO, Any
 
 from adapters.broadcast.runner import BroadcastRunner
@@ -14,7 +15,7 @@ from adapters.broadcast.service import Audience, BroadcastRequest, BroadcastServ
 from adapters.broadcast.store import BroadcastStore
 
 
-def progress_bar(out: IO[str], width: int = 30):  # type: ignore[no-untyped-def]
+def progress_bar(out: IO[str], width: int = 30) -> Callable[[dict[str, Any]], None]:
     def show(progress: dict[str, Any]) -> None:
         total = max(progress["total"], 1)
         done = progress["sent"] + progress["failed"]

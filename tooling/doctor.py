@@ -12,7 +12,7 @@ import smtplib
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 import httpx
 import sqlalchemy as sa
@@ -79,7 +79,7 @@ async def check_database(settings: Settings) -> Finding:
 
     database = AccountsDatabase.from_url(settings.database_url)
     try:
-        def probe(session) -> str | None:  # type: ignore[no-untyped-def]
+        def probe(session: Any) -> str | None:
             session.execute(sa.text("SELECT 1"))
             try:
                 return session.execute(sa.text("SELECT version_num FROM alembic_version_accounts")).scalar()

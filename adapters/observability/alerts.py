@@ -49,6 +49,7 @@ class AdminAlerts:
             return False
         log.warning("admin alert %s: %s", kind, text)
         for address in self.emails:
+            assert self.email is not None  # emails is empty without a sender
             try:
                 await self.email.send(to=address, subject=f"[Inspector WhatsApp bot] {kind}", text=text)
             except Exception as exc:  # one failed channel must not stop the others

@@ -61,10 +61,10 @@ class CorrelationFilter(logging.Filter):
             record.turn_id = record.wamid = record.phone = record.flow = record.state = ""
             record.turn = ""
         else:
-            record.turn_id, record.wamid = turn.turn_id, turn.wamid
-            record.phone = mask_phone(turn.phone) if turn.phone else ""
+            phone = mask_phone(turn.phone) if turn.phone else ""
+            record.turn_id, record.wamid, record.phone = turn.turn_id, turn.wamid, phone
             record.flow, record.state = turn.flow, turn.state
-            record.turn = f" [turn {turn.turn_id} {record.phone} {turn.flow}/{turn.state}]"
+            record.turn = f" [turn {turn.turn_id} {phone} {turn.flow}/{turn.state}]"
         return True
 
 

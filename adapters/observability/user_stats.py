@@ -18,7 +18,7 @@ async def user_stats(database: AccountsDatabase, daily: DailyCounters) -> dict[s
     midnight = datetime.combine(daily.today(), time(0), daily.tz)
 
     def query(session: Any) -> dict[str, Any]:
-        table = WhatsAppUser.__table__
+        table = sa.inspect(WhatsAppUser).local_table
         by_role = dict(session.execute(
             sa.select(table.c.role, sa.func.count()).where(table.c.linked.is_(True)).group_by(table.c.role)).all())
 
