@@ -30,7 +30,7 @@ from adapters.jobs.store import DEFAULT_NAMESPACE
 from adapters.observability.daily import DailyCounters
 from adapters.observability.instrument import counted_action, instrument_linking
 from adapters.observability.metrics import Metrics
-from adapters.observability.multiprocess import enable_multiprocess
+from adapters.observability.multiprocess import enable_multiprocess, process_exited
 from adapters.redis import connect_redis
 from adapters.settings import Settings
 from adapters.whatsapp.keys import PipelineKeys
@@ -60,6 +60,8 @@ class Runtime:
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def aclose(self) -> None:
+        if self.settings.prometheus_multiproc_dir:  # this process's live gauges (breaker state) stop counting
+            process_exited(self.settings.prometheus_multiproc_dir)
         await self.inspector.aclose()
         self.database.dispose()
         scheduler = self.extras.get("jobs.scheduler")

@@ -159,3 +159,18 @@ def test_several_processes_add_up_in_multiprocess_mode(tmp_path):
     assert registry.get_sample_value("inspector_bot_turn_seconds_count") == 7
     assert json.dumps(sorted(p.name for p in tmp_path.iterdir()))  # files named per host and pid
     assert len(list(tmp_path.glob("counter_*.db"))) == 2
+
+
+def test_a_stopped_process_breaker_state_no_longer_counts(tmp_path):
+    """`livemax`: the breaker gauge is the worst of the processes still running."""
+    script = PROCESS.replace("m.breaker_state({state!r})", "m.breaker_state({state!r})\n"
+                             "from adapters.observability.multiprocess import process_exited\n"
+                             "if {state!r} == 'open': process_exited({path!r})")
+    for state in ["half_open", "open"]:
+        done = subprocess.run([sys.executable, "-c", script.format(root=str(ROOT), path=str(tmp_path), n=1,
+                                                                    state=state)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(tmp_path))
+    assert registry.get_sample_value("inspector_bot_inspector_breaker_state") == 1  # the open one has exited

@@ -87,3 +87,12 @@ async def test_docs_page_lists_every_operation(served):
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     for path in doc["paths"]:
         assert f"<code>{path}</code>" in page.text
+
+
+@pytest.mark.parametrize("path", ["/health", "/api/v1/status", "/api/v1/metrics"])
+async def test_real_answers_of_the_open_routes_match_the_document(served, path):
+    _, client = served
+    doc = (await client.get("/openapi.json")).json()
+    response = await client.get(path)
+    answer = doc["paths"][path]["get"]["responses"][str(response.status_code)]
+    check(doc, answer["content"]["application/json"]["schema"], response.json())
