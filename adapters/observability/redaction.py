@@ -26,12 +26,12 @@ MASK = "***"
 _PHONE = re.compile(r"(?<![\w.%])(\+\d{7,15}|\d{11,15})(?![\w])")
 _ENCODED_PHONE = re.compile(r"(?i)%2B(\d{7,15})(?![\w])")
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]{1,64})(@|%40)([A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8})")
-_CODE = re.compile(r"(?<![\w.:/-])\d{6}(?![\w:])")
+_CODE = re.compile(r"(?<![\w.])\d{6}(?!\w)")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{1,4096}")
-_SENSITIVE = r"[\w.-]{0,40}(?:token|secret|password|passwd|api[_-]?key|signature|code|otp|challenge)[\w.-]{0,40}"
-_QUERY_FIELD = re.compile(rf"(?i)((?:[?&;]|\b){_SENSITIVE}=)[^&\s\"',;]{{1,4096}}")
-_JSON_FIELD = re.compile(rf"(?i)(['\"]{_SENSITIVE}['\"]\s{{0,3}}:\s{{0,3}})(['\"])[^'\"]{{0,4096}}\2")
-
+_SENSITIVE = re.compile(r"(?i)token|secret|password|passwd|api[_-]?key|signature|code|otp|challenge")
+# A key starts where a run of key characters starts (the look-behind), so each run is tried once: linear.
+_QUERY_FIELD = re.compile(r"(?<![\w.-])([\w.-]{1,80})=([^&\s\"',;]{1,4096})")
+_JSON_FIELD = re.compile(r"(['\"])([\w.-]{1,80})\1(\s{0,3}:\s{0,3})(['\"])([^'\"]{0,4096})\4")
 
 class Redactor:
     """`redactor(text)` -> text with personal data and secrets masked. Secrets shorter than 6 are ignored."""
@@ -46,12 +46,23 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, MASK)
         text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
-        text = _QUERY_FIELD.sub(lambda m: m.group(1) + MASK, text)
-        text = _JSON_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}{m.group(2)}", text)
+        text = _QUERY_FIELD.sub(_query_field, text)
+        text = _JSON_FIELD.sub(_json_field, text)
         text = _EMAIL.sub(_email, text)
         text = _ENCODED_PHONE.sub(lambda m: "%2B" + mask_phone(m.group(1))[1:], text)
         text = _PHONE.sub(lambda m: mask_phone(m.group(1)), text)
         return _CODE.sub("******", text)
+
+
+def _query_field(match: re.Match[str]) -> str:
+    return f"{match.group(1)}={MASK}" if _SENSITIVE.search(match.group(1)) else match.group(0)
+
+
+def _json_field(match: re.Match[str]) -> str:
+    if not _SENSITIVE.search(match.group(2)):
+        return match.group(0)
+    quote, key, colon, value_quote = match.group(1), match.group(2), match.group(3), match.group(4)
+    return f"{quote}{key}{quote}{colon}{value_quote}{MASK}{value_quote}"
 
 
 def _email(match: re.Match[str]) -> str:

@@ -19,7 +19,6 @@ import uuid
 
 import httpx
 import pytest
-from redis import Redis
 
 from adapters.inspector.sandbox import create_sandbox_app
 from adapters.observability.logs import configure_logging
@@ -28,7 +27,7 @@ from tests.adapters.email.smtp_sink import SmtpSink
 from tests.adapters.whatsapp import payloads as p
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.loopback import LoopbackServer, free_port
-from tests.services import TEST_REDIS_URL
+from tests.redis_servers import redis_server
 
 from .journey import ROOT
 
@@ -47,10 +46,13 @@ SECRETS = {
 
 @pytest.fixture
 def services():
+    """Inspector, Graph and SMTP fakes on loopback, and a Redis of the test's own (serve and worker use the
+    production key names, which must not land in the shared test database)."""
     sandbox = LoopbackServer(create_sandbox_app(api_key=SECRETS["INSPECTOR_API_KEY"])).start()
     graph = FakeGraphAPI().start()
     smtp = SmtpSink().start()
-    yield sandbox, graph, smtp
+    with redis_server() as redis:
+        yield sandbox, graph, smtp, redis.url
     smtp.stop()
     graph.stop()
     sandbox.stop()
@@ -64,15 +66,6 @@ def wait_for(predicate, what: str, timeout: float = 15.0):
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def forget_the_journey() -> None:
-    """Our keys in the test Redis database: the conversation, claimed wamids, link-code rate limits."""
-    redis = Redis.from_url(TEST_REDIS_URL)
-    for pattern in [f"*{PHONE}*", f"wa:seen:wamid.{WAMID_PREFIX}*", "inspector:accounts:link:*"]:
-        for key in redis.scan_iter(match=pattern):
-            redis.delete(key)
-    redis.close()
 
 
 def stop(process: subprocess.Popen, log) -> str:
@@ -97,13 +90,12 @@ def post(client: httpx.Client, text: str) -> None:
 
 
 def test_a_whole_journey_at_debug_logs_json_lines_without_personal_data(tmp_path, services):
-    sandbox, graph, smtp = services
-    forget_the_journey()
+    sandbox, graph, smtp, redis_url = services
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin"), "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG",
         "FLOWS_PATH": str(ROOT / "flows.yaml"), "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        "REDIS_URL": TEST_REDIS_URL, "INSPECTOR_API_BASE_URL": sandbox.url, "WHATSAPP_PHONE_ID": p.PHONE_ID,
+        "REDIS_URL": redis_url, "INSPECTOR_API_BASE_URL": sandbox.url, "WHATSAPP_PHONE_ID": p.PHONE_ID,
         "WHATSAPP_GRAPH_URL": graph.url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
         **SECRETS,
     }
@@ -144,7 +136,6 @@ def test_a_whole_journey_at_debug_logs_json_lines_without_personal_data(tmp_path
         raise AssertionError(f"{exc}; the processes said:\n" + stderr[-6000:]) from None
     finally:
         stderr = stderr or (stop(server, server_log) + stop(worker, worker_log))
-        forget_the_journey()
 
     lines = [line for line in stderr.splitlines() if line.strip()]
     records = []
