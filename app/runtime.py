@@ -149,7 +149,8 @@ def build_runtime(
     registry, linking = build_actions(settings, redis=redis, inspector=inspector, database=database, email=email,
                                       clock=clock, scheduler=scheduler)
     instrument_linking(linking, metrics)
-    daily = DailyCounters(redis, timezone=settings.timezone, clock=clock)
+    # Under the jobs' namespace: one prefix per deployment (and per test) for everything the service counts.
+    daily = DailyCounters(redis, timezone=settings.timezone, clock=clock, prefix=f"{jobs_namespace}:daily")
     if "inspector.book_inspection" in registry:  # bookings made through WhatsApp, for the admin stats
         registry.wrap("inspector.book_inspection", counted_action(lambda: daily.incr("bookings")))
     loaded = load_checked_flows(settings, registry)
