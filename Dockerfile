@@ -15,11 +15,8 @@ COPY engine ./engine
 COPY adapters ./adapters
 COPY app ./app
 COPY tooling ./tooling
-<<<<<<< HEAD
+# The package itself; its dependencies (the staff extra included: `explore` needs hypothesis) are the lock's.
 RUN /venv/bin/pip install --no-deps .
-=======
-RUN pip install ".[staff]"
->>>>>>> main
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \

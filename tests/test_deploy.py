@@ -207,7 +207,8 @@ def test_the_lock_pins_every_dependency_with_hashes():
     lock = (ROOT / "requirements.lock").read_text()
     pinned = {m.group(1).lower().replace("_", "-") for m in re.finditer(r"^([A-Za-z0-9_.-]+)==\S+ \\$", lock, re.M)}
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = [*project["dependencies"], *project["optional-dependencies"]["sentry"]]
+    extras = project["optional-dependencies"]
+    wanted = [*project["dependencies"], *extras["sentry"], *extras["staff"]]
     for requirement in wanted:
         name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower().replace("_", "-")
         assert name in pinned, f"{name} is not pinned in requirements.lock (pip-compile, see DEPLOYMENT.md)"
