@@ -68,6 +68,9 @@ class BroadcastRunner:
         if not await self.store.lease(broadcast_id, self.owner, self.lease_ms):
             log.info("broadcast %s is already running elsewhere", broadcast_id)
             return RunOutcome(False, 0)
+        if (await self.store.progress(broadcast_id))["status"] == "done":
+            await self.store.release(broadcast_id, self.owner)
+            return RunOutcome(True, 0)
         message = await self.store.message(broadcast_id)
         await self.store.set_status(broadcast_id, "running")
         pacer = self.pacer or Pacer(self.rate)

@@ -25,9 +25,11 @@ async def send_broadcast(ctx: dict[str, Any], broadcast_id: str, part: int = 0) 
     outcome = await runner.run(broadcast_id, budget=RUN_BUDGET)
     if outcome.finished:
         return "done"
-    if outcome.attempted == 0:
-        return "busy"  # another runner holds the lease; it carries on
+    # Unfinished: carry on in a new job; when another runner holds the lease, look again once it could
+    # have expired, so a runner that died (a CLI run killed, a lost worker) is taken over.
+    busy = outcome.attempted == 0
     await jobs.scheduler.queue.enqueue_job("send_broadcast", broadcast_id, part + 1,
                                            _job_id=f"broadcast:{broadcast_id}:{part + 1}",
-                                           _queue_name=jobs.scheduler.queue_name)
-    return "continued"
+                                           _queue_name=jobs.scheduler.queue_name,
+                                           _defer_by=runner.lease_ms / 1000 if busy else None)
+    return "busy" if busy else "continued"

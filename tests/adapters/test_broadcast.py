@@ -217,3 +217,19 @@ async def test_the_command_line_sends_with_a_progress_bar_and_resumes_by_id(worl
     again = build_parser().parse_args(["broadcast", "--resume", broadcast_id])
     assert await run_broadcast_command(again, runtime, sender, io.StringIO()) == 0
     assert len(graph.messages) == 50  # a finished broadcast resumed sends nobody again
+
+
+async def test_the_job_waits_for_a_runner_holding_the_lease_then_takes_over(world):
+    runtime, _, sender, graph = world
+    store = BroadcastStore(runtime.redis)  # where the admin API and the worker's job both find it
+    service = BroadcastService(store, runtime.linking, clock=lambda: NOW)
+    broadcast_id = (await service.start(REQUEST))["id"]
+    assert await store.lease(broadcast_id, "a-cli-run-that-died", 60_000)
+    ctx = {"jobs": build_job_context(runtime, sender=sender)}
+    assert await send_broadcast(ctx, broadcast_id) == "busy"
+    scheduler = runtime.extras["jobs.scheduler"]
+    assert await runtime.redis.zscore(scheduler.queue_name, f"broadcast:{broadcast_id}:1") is not None
+    await runtime.redis.delete(store.key(broadcast_id, "lease"))  # the dead runner's lease expires
+    assert await send_broadcast(ctx, broadcast_id, 1) == "done"
+    assert await send_broadcast(ctx, broadcast_id, 2) == "done"  # a stray rerun sends nothing
+    assert len(graph.messages) == 200 and (await store.progress(broadcast_id))["sent"] == 200
