@@ -86,6 +86,15 @@ class Settings:
     reminder_lead_hours: int = 24
     job_max_tries: int = 5
 
+    log_format: str = "text"
+    sentry_dsn: str = field(default="", repr=False)
+    sentry_environment: str = "production"
+    alert_email: str = ""
+    alert_phones: str = ""
+    alert_throttle_seconds: int = 1800
+    prometheus_multiproc_dir: str = ""
+    broadcast_rate: float = 80.0
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -134,6 +143,14 @@ class Settings:
             alerts_interval_hours=_int(env, "ALERTS_INTERVAL_HOURS", defaults.alerts_interval_hours),
             reminder_lead_hours=_int(env, "REMINDER_LEAD_HOURS", defaults.reminder_lead_hours),
             job_max_tries=_int(env, "JOB_MAX_TRIES", defaults.job_max_tries),
+            log_format=(env.get("LOG_FORMAT") or defaults.log_format).strip().lower(),
+            sentry_dsn=env.get("SENTRY_DSN", ""),
+            sentry_environment=env.get("SENTRY_ENVIRONMENT") or defaults.sentry_environment,
+            alert_email=env.get("ALERT_EMAIL", ""),
+            alert_phones=env.get("ALERT_PHONES", ""),
+            alert_throttle_seconds=_int(env, "ALERT_THROTTLE_SECONDS", defaults.alert_throttle_seconds),
+            prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
+            broadcast_rate=_float(env, "BROADCAST_RATE", defaults.broadcast_rate),
         )
 
     @property
@@ -143,3 +160,8 @@ class Settings:
     @property
     def smtp_configured(self) -> bool:
         return bool(self.smtp_host)
+
+    @property
+    def alert_phone_list(self) -> list[str]:
+        """ALERT_PHONES is comma-separated E.164 numbers."""
+        return [p.strip() for p in self.alert_phones.split(",") if p.strip()]

@@ -28,6 +28,10 @@ from adapters.jobs.context import WINDOW
 from adapters.jobs.delivery import email_deliver
 from adapters.jobs.scheduler import JobScheduler
 from adapters.jobs.store import DEFAULT_NAMESPACE
+from adapters.observability.daily import DailyCounters
+from adapters.observability.instrument import counted_action, instrument_linking
+from adapters.observability.metrics import Metrics
+from adapters.observability.multiprocess import enable_multiprocess, process_exited
 from adapters.redis import connect_redis
 from adapters.settings import Settings
 from adapters.whatsapp.keys import PipelineKeys
@@ -53,9 +57,13 @@ class Runtime:
     database: AccountsDatabase
     email: EmailSender
     pipeline_keys: PipelineKeys
+    metrics: Metrics = field(default_factory=Metrics)
+    daily: DailyCounters | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def aclose(self) -> None:
+        if self.settings.prometheus_multiproc_dir:  # this process's live gauges (breaker state) stop counting
+            process_exited(self.settings.prometheus_multiproc_dir)
         await self.inspector.aclose()
         self.database.dispose()
         scheduler = self.extras.get("jobs.scheduler")
@@ -134,6 +142,13 @@ def conversation_refresher(runtime: Runtime) -> Callable[[str], Awaitable[None]]
     return refresh
 
 
+def build_metrics(settings: Settings) -> Metrics:
+    """This process's metrics; file-backed (summed over processes) when PROMETHEUS_MULTIPROC_DIR is set."""
+    if settings.prometheus_multiproc_dir:
+        enable_multiprocess(settings.prometheus_multiproc_dir)
+    return Metrics()
+
+
 def load_checked_flows(settings: Settings, registry: ActionRegistry) -> LoadedFlows:
     """Load flows.yaml, checking action names and arguments against what is registered."""
     return load_flows(settings.flows_path, action_signatures(registry))
@@ -147,6 +162,7 @@ def build_runtime(
     redis: Redis | None = None,
     migrate: bool | None = None,
     jobs_namespace: str = DEFAULT_NAMESPACE,
+    metrics: Metrics | None = None,
 ) -> Runtime:
     """Build everything; raises FlowsError when flows.yaml is invalid (nothing half-started)."""
     embedded = False
@@ -156,8 +172,10 @@ def build_runtime(
         migrate = settings.database_url.startswith("sqlite")
     if migrate:
         upgrade_database(settings.database_url)
+    metrics = metrics or build_metrics(settings)
     database = AccountsDatabase.from_url(settings.database_url)
     inspector = build_inspector_client(settings)
+    inspector.observe(metrics.observe_inspector)
     scheduler = build_scheduler(settings, redis, namespace=jobs_namespace, clock=clock)
     if email is None and settings.smtp_configured and settings.redis_url:
         # With a worker on Redis, the OTP email goes out as a job: retried with backoff, dead-lettered last.
@@ -165,11 +183,17 @@ def build_runtime(
     email = email or build_email_sender(settings)
     registry, linking = build_actions(settings, redis=redis, inspector=inspector, database=database, email=email,
                                       clock=clock, scheduler=scheduler)
+    instrument_linking(linking, metrics)
+    # Under the jobs' namespace: one prefix per deployment (and per test) for everything the service counts.
+    daily = DailyCounters(redis, timezone=settings.timezone, clock=clock, prefix=f"{jobs_namespace}:daily")
+    if "inspector.book_inspection" in registry:  # bookings made through WhatsApp, for the admin stats
+        registry.wrap("inspector.book_inspection", counted_action(lambda: daily.incr("bookings")))
     loaded = load_checked_flows(settings, registry)
     keys = PipelineKeys(partitions=settings.pipeline_partitions)
     store = ConversationStore(redis, prefix=keys.conversation_prefix, ttl=settings.conversation_ttl)
-    engine = Engine(CompiledFlows(loaded), registry, store, clock=clock)
+    engine = Engine(CompiledFlows(loaded), registry, store, clock=clock, observe=metrics.engine_turn)
     logger.info("flows %s loaded (%s): %s", settings.flows_path, loaded.hash, loaded.report.summary(loaded.path))
     return Runtime(settings=settings, redis=redis, embedded_redis=embedded, actions=registry, engine=engine,
                    inspector=inspector, linking=linking, database=database, email=email, pipeline_keys=keys,
+                   metrics=metrics, daily=daily,
                    extras={"jobs.scheduler": scheduler})

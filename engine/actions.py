@@ -64,6 +64,10 @@ class ActionRegistry:
         self._actions[name] = fn
         self._params[name] = _keyword_params(fn)
 
+    def wrap(self, name: str, wrapper: Callable[[Action], Action]) -> None:
+        """Replace action `name` by `wrapper(action)` (counting, tracing); its declared parameters stay."""
+        self._actions[name] = wrapper(self._actions[name])
+
     def action(self, name: str) -> Callable[[Action], Action]:
         """Decorator form of `register`."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
@@ -61,26 +62,31 @@ def webhook_routes(
         return PlainTextResponse("Forbidden", status_code=403)
 
     async def receive(request: Request) -> Response:
+        started = time.perf_counter()
         try:
             body = await read_capped_body(request, max_body, bodies)
         except BodyError as exc:
             stats.rejected += 1
+            stats.metrics.webhook_rejected("too_large" if exc.status == 413 else "body_budget")
             log.warning("webhook POST refused before its signature was checked: %s", exc.reason)
             return PlainTextResponse(exc.reason, status_code=exc.status)
         if app_secret:
             header = request.headers.get("x-hub-signature-256")
             if not header:
                 stats.rejected += 1
+                stats.metrics.webhook_rejected("missing_signature")
                 log.warning("webhook POST without X-Hub-Signature-256 rejected (%d bytes)", len(body))
                 return PlainTextResponse("Missing signature", status_code=401)
             if not signature_valid(body, header, app_secret):
                 stats.rejected += 1
+                stats.metrics.webhook_rejected("bad_signature")
                 log.warning("webhook POST with a wrong signature rejected (%d bytes)", len(body))
                 return PlainTextResponse("Invalid signature", status_code=403)
         try:
             payload, pruned = decode_json(body)
         except BodyError as exc:
             stats.rejected += 1
+            stats.metrics.webhook_rejected("malformed_json")
             log.warning("webhook POST with a valid signature but malformed JSON (%d bytes): %s", len(body),
                         exc.reason)
             return PlainTextResponse("Malformed JSON", status_code=400)
@@ -88,6 +94,7 @@ def webhook_routes(
         stats.dropped.update(parsed.dropped)
         stats.dropped["too_deep"] += pruned
         stats.received += len(parsed.events)
+        stats.metrics.webhook_received(len(parsed.events))
         try:
             result = await inbox.accept(parsed.events)
         except Exception as exc:
@@ -95,8 +102,10 @@ def webhook_routes(
                       len(parsed.events), type(exc).__name__)
             return PlainTextResponse("Temporarily unavailable", status_code=503)
         stats.duplicates += result.duplicates
+        stats.metrics.webhook_duplicates(result.duplicates)
         for status in parsed.statuses:
             record_status(status)
+        stats.metrics.webhook_acked(time.perf_counter() - started)
         return PlainTextResponse("OK")
 
     def record_status(status: StatusUpdate) -> None:
@@ -106,6 +115,7 @@ def webhook_routes(
                         mask_phone(status.recipient), status.error_code, status.error_title,
                         status.error_detail)
             stats.send_errors[str(status.error_code)] += 1
+            stats.metrics.send_failed(status.error_code)
         if on_status is not None:
             on_status(status)
 

@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapters.observability.metrics import Metrics
+
 
 @dataclass
 class WebhookStats:
@@ -28,6 +30,8 @@ class WebhookStats:
     send_errors: Counter[str] = field(default_factory=Counter)
     #: Parts of signed bodies left out, by reason (see inbound.parse_body); never retried.
     dropped: Counter[str] = field(default_factory=Counter)
+    #: The Prometheus side of the same events (one registry per process; see adapters/observability).
+    metrics: Metrics = field(default_factory=Metrics, repr=False)
 
     def uptime(self) -> float:
         return time.time() - self.started_at
