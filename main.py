@@ -1,4 +1,4 @@
-"""The command line: serve, worker, chat, check, schema, sandbox, db, graph, test, explore, diff."""
+"""The command line: serve, worker, chat, check, schema, sandbox, db, graph, test, explore, diff, doctor."""
 
 from __future__ import annotations
 
@@ -17,9 +17,13 @@ if TYPE_CHECKING:
     from app.runtime import Runtime
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("inspector-whatsapp")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -119,6 +123,16 @@ def _runtime_or_explain(settings: Settings, consequence: str, *, check_only: boo
         return None
 
 
+def _refuses_live(command: str, settings: Settings) -> bool:
+    """In live mode, print every missing or weak setting and refuse (before anything is started)."""
+    from adapters.liveness import live_mode_problems, refuse_message
+
+    problems = live_mode_problems(settings)
+    if problems:
+        print(refuse_message(command, problems), file=sys.stderr)
+    return bool(problems)
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from app.chat import run_chat
 
@@ -140,9 +154,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from app.server import build_serve_app, prepare, uvicorn_options
 
-    if settings.whatsapp_configured and settings.secret_key == Settings().secret_key:
-        print("SECRET_KEY is the development default; set a long random SECRET_KEY before serving real "
-              "WhatsApp traffic (it keys the hashes of link codes).", file=sys.stderr)
+    if _refuses_live("serve", settings):
         return 1
     if args.workers > 1 and not settings.redis_url:
         print("--workers above 1 needs REDIS_URL: the workers share the inbox, conversations and leases through "
@@ -225,6 +237,8 @@ def cmd_test(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """Run the background jobs (reminders, digests, alerts, retried deliveries) from Redis."""
+    if _refuses_live("worker", settings):
+        return 1
     if not settings.redis_url:
         print("`python main.py worker` needs REDIS_URL (e.g. REDIS_URL=redis://localhost:6379/0): it takes its "
               "jobs from Redis, where the web process puts them. Without REDIS_URL, `python main.py serve` "
@@ -298,9 +312,58 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    """Check settings, Redis, the database, Inspector, SMTP and the Graph token; one line each."""
+    from tooling.doctor import diagnose, report
+
+    print(f"inspector-whatsapp {_version()} doctor\n")
+    return report(asyncio.run(diagnose(settings, timeout=args.timeout)), sys.stdout)
+
+
+def cmd_metrics_reset(args: argparse.Namespace, settings: Settings) -> int:
+    """Empty PROMETHEUS_MULTIPROC_DIR before the service starts (old processes' samples would add up)."""
+    from adapters.observability.multiprocess import reset
+
+    directory = args.dir or settings.prometheus_multiproc_dir
+    if not directory:
+        print("PROMETHEUS_MULTIPROC_DIR is not set: metrics are per process, nothing to reset")
+        return 0
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    print(f"{directory}: removed {reset(directory)} sample file(s)")
+    return 0
+
+
+def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
+    """Send (or count, with --dry-run) a broadcast from this process, with a progress bar."""
+    from adapters.whatsapp.outbound import build_sender
+    from tooling.broadcast_cli import run_broadcast_command
+
+    if not args.resume and not (args.text or args.template):
+        print("give --text, --template, or both (or --resume ID)", file=sys.stderr)
+        return 2
+
+    async def main() -> int:
+        runtime = _runtime_or_explain(settings, "nothing was sent")
+        if runtime is None:
+            return 1
+        sender = build_sender(settings)
+        try:
+            return await run_broadcast_command(args, runtime, sender)
+        finally:
+            await sender.aclose()
+            await runtime.aclose()
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        print("\nstopped after the sends in flight; run again with --resume ID to finish", file=sys.stderr)
+        return 130
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python main.py", description=__doc__)
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default: LOG_LEVEL or INFO)")
+    parser.add_argument("--version", action="version", version=f"inspector-whatsapp {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("chat", help="talk to the engine in the terminal (embedded defaults)")
@@ -365,6 +428,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--failure-rate", type=float, default=0.1, help="share of turns whose actions fail (0-1)")
     p.set_defaults(func=cmd_explore, quiet_logs=True)
 
+    p = sub.add_parser("broadcast", help="send one message to linked users, throttled, with a progress bar")
+    p.add_argument("--role", choices=["seeker", "agent", "inspector"], help="only this role (default: all)")
+    p.add_argument("--active-within-days", type=int, help="only users who wrote in the last N days")
+    p.add_argument("--text", help="the message inside the 24-hour window")
+    p.add_argument("--template", help="approved template sent outside the window")
+    p.add_argument("--param", action="append", help="a template parameter (repeat in order)")
+    p.add_argument("--language", default="en", help="template language (default en)")
+    p.add_argument("--rate", type=float, help="messages per second (default BROADCAST_RATE, 80)")
+    p.add_argument("--dry-run", action="store_true", help="only count the audience")
+    p.add_argument("--resume", metavar="ID", help="carry on an interrupted broadcast")
+    p.set_defaults(func=cmd_broadcast, quiet_logs=True)
+
+    p = sub.add_parser("doctor", help="check settings, Redis, database, Inspector, SMTP and the WhatsApp token")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per check (default 10)")
+    p.set_defaults(func=cmd_doctor, quiet_logs=True)
+
+    p = sub.add_parser("metrics-reset", help="empty PROMETHEUS_MULTIPROC_DIR before the processes start")
+    p.add_argument("--dir", help="the directory (default: PROMETHEUS_MULTIPROC_DIR)")
+    p.set_defaults(func=cmd_metrics_reset, quiet_logs=True)
+
     p = sub.add_parser("diff", help="what changes between two flows files (and who is affected)")
     p.add_argument("old")
     p.add_argument("new")
@@ -376,8 +459,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
-    level = args.log_level or ("WARNING" if getattr(args, "quiet_logs", False) else settings.log_level)
-    _configure_logging(level)
+    quiet = getattr(args, "quiet_logs", False)
+    level = args.log_level or ("WARNING" if quiet else settings.log_level)
+    from app.observability import configure_process
+
+    # Every logger masked; terminal commands (chat, check...) keep text logs and no error tracking.
+    configure_process(settings, fmt="text" if quiet else None, level=level, error_tracking=not quiet)
     return int(args.func(args, settings) or 0)
 
 

@@ -44,6 +44,9 @@ class Settings:
     conversation_ttl: int = 24 * 3600
     secret_key: str = "dev-secret-key-change-me"
     admin_token: str = ""
+    api_key: str = field(default="", repr=False)
+    link_codes_per_hour: int = 300
+    link_guesses_per_hour: int = 1000
     log_level: str = "INFO"
     timezone: str = "Africa/Lagos"
 
@@ -54,6 +57,13 @@ class Settings:
     whatsapp_graph_url: str = "https://graph.facebook.com"
     rate_limit_per_minute: int = 10
     dedupe_ttl: int = 7 * 24 * 3600
+    webhook_max_body: int = 3 * 1024 * 1024
+    webhook_body_budget: int = 64 * 1024 * 1024
+    http_header_timeout: float = 10.0
+    http_body_timeout: float = 30.0
+    http_keep_alive_timeout: int = 5
+    http_limit_concurrency: int = 500
+    http_max_header_bytes: int = 16 * 1024
     pipeline_partitions: int = 16
     read_receipts: bool = True
     pipeline_concurrency: int = 8
@@ -76,6 +86,15 @@ class Settings:
     reminder_lead_hours: int = 24
     job_max_tries: int = 5
 
+    log_format: str = "text"
+    sentry_dsn: str = field(default="", repr=False)
+    sentry_environment: str = "production"
+    alert_email: str = ""
+    alert_phones: str = ""
+    alert_throttle_seconds: int = 1800
+    prometheus_multiproc_dir: str = ""
+    broadcast_rate: float = 80.0
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -87,6 +106,9 @@ class Settings:
             conversation_ttl=_int(env, "CONVERSATION_TTL", defaults.conversation_ttl),
             secret_key=env.get("SECRET_KEY") or defaults.secret_key,
             admin_token=env.get("ADMIN_TOKEN", ""),
+            api_key=env.get("API_KEY", ""),
+            link_codes_per_hour=_int(env, "LINK_CODES_PER_HOUR", defaults.link_codes_per_hour),
+            link_guesses_per_hour=_int(env, "LINK_GUESSES_PER_HOUR", defaults.link_guesses_per_hour),
             log_level=env.get("LOG_LEVEL") or defaults.log_level,
             timezone=env.get("TIMEZONE") or defaults.timezone,
             whatsapp_token=env.get("WHATSAPP_TOKEN", ""),
@@ -96,6 +118,13 @@ class Settings:
             whatsapp_graph_url=env.get("WHATSAPP_GRAPH_URL") or defaults.whatsapp_graph_url,
             rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute),
             dedupe_ttl=_int(env, "DEDUPE_TTL", defaults.dedupe_ttl),
+            webhook_max_body=_int(env, "WEBHOOK_MAX_BODY", defaults.webhook_max_body),
+            webhook_body_budget=_int(env, "WEBHOOK_BODY_BUDGET", defaults.webhook_body_budget),
+            http_header_timeout=_float(env, "HTTP_HEADER_TIMEOUT", defaults.http_header_timeout),
+            http_body_timeout=_float(env, "HTTP_BODY_TIMEOUT", defaults.http_body_timeout),
+            http_keep_alive_timeout=_int(env, "HTTP_KEEP_ALIVE_TIMEOUT", defaults.http_keep_alive_timeout),
+            http_limit_concurrency=_int(env, "HTTP_LIMIT_CONCURRENCY", defaults.http_limit_concurrency),
+            http_max_header_bytes=_int(env, "HTTP_MAX_HEADER_BYTES", defaults.http_max_header_bytes),
             pipeline_partitions=max(1, _int(env, "PIPELINE_PARTITIONS", defaults.pipeline_partitions)),
             read_receipts=_bool(env.get("WHATSAPP_READ_RECEIPTS"), defaults.read_receipts),
             pipeline_concurrency=max(1, _int(env, "PIPELINE_CONCURRENCY", defaults.pipeline_concurrency)),
@@ -114,6 +143,14 @@ class Settings:
             alerts_interval_hours=_int(env, "ALERTS_INTERVAL_HOURS", defaults.alerts_interval_hours),
             reminder_lead_hours=_int(env, "REMINDER_LEAD_HOURS", defaults.reminder_lead_hours),
             job_max_tries=_int(env, "JOB_MAX_TRIES", defaults.job_max_tries),
+            log_format=(env.get("LOG_FORMAT") or defaults.log_format).strip().lower(),
+            sentry_dsn=env.get("SENTRY_DSN", ""),
+            sentry_environment=env.get("SENTRY_ENVIRONMENT") or defaults.sentry_environment,
+            alert_email=env.get("ALERT_EMAIL", ""),
+            alert_phones=env.get("ALERT_PHONES", ""),
+            alert_throttle_seconds=_int(env, "ALERT_THROTTLE_SECONDS", defaults.alert_throttle_seconds),
+            prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
+            broadcast_rate=_float(env, "BROADCAST_RATE", defaults.broadcast_rate),
         )
 
     @property
@@ -123,3 +160,8 @@ class Settings:
     @property
     def smtp_configured(self) -> bool:
         return bool(self.smtp_host)
+
+    @property
+    def alert_phone_list(self) -> list[str]:
+        """ALERT_PHONES is comma-separated E.164 numbers."""
+        return [p.strip() for p in self.alert_phones.split(",") if p.strip()]

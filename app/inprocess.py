@@ -71,7 +71,7 @@ async def start_inprocess_jobs(runtime: Runtime, sender: Sender, *, namespace: s
     scheduler = runtime.extras.get("jobs.scheduler") or build_scheduler(
         runtime.settings, runtime.redis, namespace=namespace, clock=runtime.engine.clock)
     jobs = build_job_context(runtime, sender=sender, scheduler=scheduler, namespace=namespace)
-    options = worker_options(runtime.settings, namespace=namespace, ctx={"jobs": jobs})
+    options = worker_options(runtime.settings, namespace=namespace, ctx={"jobs": jobs}, metrics=runtime.metrics)
     worker = Worker(redis_pool=arq_redis(runtime.redis, namespace), handle_signals=False, poll_delay=poll_delay,
                     **options)
     task = asyncio.create_task(worker.async_run(), name="inprocess-jobs")

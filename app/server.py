@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
-import sys
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,11 +18,13 @@ from adapters.accounts.database import upgrade_database
 from adapters.jobs.delivery import whatsapp_retry_hook
 from adapters.settings import Settings
 from adapters.whatsapp.outbound import build_sender
-from app.admin import admin_routes
+from app.alerting import build_watchdog
 from app.inprocess import InProcessJobs, start_inprocess_jobs
+from app.observability import configure_process
 from app.reload import FlowsReloader
 from app.runtime import action_signatures, build_runtime
-from app.web import create_app
+from app.serving import uvicorn_config_options
+from app.web import create_app, staff_routes
 
 log = logging.getLogger("serve")
 
@@ -42,6 +43,7 @@ def build_serve_app(settings: Settings) -> Starlette:
     scheduler = runtime.extras["jobs.scheduler"]
     sender = build_sender(settings, retry=whatsapp_retry_hook(scheduler))
     reloader = FlowsReloader(settings.flows_path, action_signatures(runtime.actions), runtime.engine)
+    watchdog = build_watchdog(runtime, sender)  # admin alerts: dead letters growing, Inspector breaker open
     jobs: list[InProcessJobs] = []
 
     async def start() -> None:
@@ -50,35 +52,38 @@ def build_serve_app(settings: Settings) -> Starlette:
             log.warning("WHATSAPP_TOKEN/WHATSAPP_PHONE_ID not set: development mode, replies are logged, not sent. "
                         "Use `python main.py chat` to talk to the bot locally.")
         reloader.start()  # watches flows.yaml and listens for SIGHUP
+        watchdog.start()
         if not settings.redis_url:  # no separate worker in embedded mode: run the jobs here
             jobs.append(await start_inprocess_jobs(runtime, sender))
 
     async def close() -> None:
+        await watchdog.stop()
         await reloader.stop()
         for running in jobs:
             await running.aclose()
         await sender.aclose()
         await runtime.aclose()
 
-    return create_app(runtime, sender=sender, routes=admin_routes(runtime.engine, reloader, settings.admin_token),
+    return create_app(runtime, sender=sender, routes=staff_routes(runtime, reloader),
                       on_startup=[start], on_shutdown=[close])
 
 
 def create_serve_app() -> Starlette:
     """uvicorn's factory in each worker process: settings from the environment, read here, once.
 
-    A worker is a fresh process (multiprocessing spawn): it configures its own logging like main.py does."""
+    A worker is a fresh process (multiprocessing spawn): it configures its own logging (masked, LOG_FORMAT)
+    and error tracking like main.py does."""
     settings = Settings.from_env()
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn_config_options(settings)  # this worker's request deadlines (the protocol class came by name)
+    configure_process(settings)
     return build_serve_app(settings)
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    """uvloop when installed (uvicorn[standard] brings it): the stdlib loop costs a good share of CPU."""
+    """uvloop when installed (uvicorn[standard] brings it): the stdlib loop costs a good share of CPU.
+    Timeouts and limits: `app.serving`."""
     return {
+        **uvicorn_config_options(settings),
         "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        "log_level": settings.log_level.lower(),
-        "proxy_headers": True,
-        "server_header": False,
+        "log_config": None,  # uvicorn's loggers (access log included) go through our masking handler
     }

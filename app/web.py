@@ -12,16 +12,31 @@ from typing import Any
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from adapters.accounts.routes import linking_routes
+from adapters.broadcast.routes import broadcast_routes
+from adapters.broadcast.service import BroadcastService
+from adapters.broadcast.store import BroadcastStore
 from adapters.health import health_routes
+from adapters.inspector.rest import inspector_api_routes
+from adapters.observability.backlog import BacklogProbe
+from adapters.observability.daily import DailyCounters
+from adapters.observability.routes import metrics_routes
+from adapters.observability.user_stats import user_stats
+from adapters.openapi import build_openapi, openapi_routes
 from adapters.whatsapp.consumer import ConsumerOptions
 from adapters.whatsapp.outbound import Sender, build_sender
 from adapters.whatsapp.pipeline import Pipeline, PipelineOptions
 from adapters.whatsapp.routes import webhook_routes
 from adapters.whatsapp.stats import WebhookStats
-from app.runtime import Runtime
+from app.admin import admin_routes
+from app.api_docs import CATALOG
+from app.observability import version
+from app.reload import FlowsReloader
+from app.runtime import Runtime, conversation_refresher, whatsapp_code_delivery
+from app.security import SecurityHeaders
 from engine.events import InboundEvent
 
 
@@ -38,6 +53,41 @@ def flows_info(runtime: Runtime) -> dict[str, Any]:
         "transitions": report.transitions,
         "engine": dict(runtime.engine.counts),
     }
+
+
+API_DESCRIPTION = ("The bot's own HTTP API: Meta's webhook, account linking and the Inspector REST endpoints "
+                   "for the Inspector website (API_KEY), staff routes (ADMIN_TOKEN), health and metrics.")
+
+
+def backlog_probe(runtime: Runtime, pipeline: Pipeline) -> BacklogProbe:
+    """The backlog gauges: the pipeline's streams, both dead-letter lists and the jobs queue, read from Redis."""
+    keys = runtime.pipeline_keys
+    scheduler = runtime.extras.get("jobs.scheduler")
+    jobs_namespace = scheduler.namespace if scheduler is not None else "inspector:jobs"
+    return BacklogProbe(runtime.redis, runtime.metrics, backlog=pipeline.inbox.backlog,
+                        dead_letters={"webhook": [keys.dead(p) for p in range(keys.partitions)],
+                                      "jobs": [f"{jobs_namespace}:dead-letter"]},
+                        jobs_queue=f"arq:queue:{jobs_namespace}")
+
+
+def broadcast_service(runtime: Runtime) -> BroadcastService:
+    """Broadcasts are stored in Redis and sent by the worker's `send_broadcast` job."""
+    scheduler = runtime.extras["jobs.scheduler"]
+
+    async def enqueue(broadcast_id: str) -> None:
+        await scheduler.queue.enqueue_job("send_broadcast", broadcast_id, 0, _job_id=f"broadcast:{broadcast_id}:0",
+                                          _queue_name=scheduler.queue_name)
+
+    return BroadcastService(BroadcastStore(runtime.redis), runtime.linking, enqueue=enqueue,
+                            clock=runtime.engine.clock)
+
+
+def staff_routes(runtime: Runtime, reloader: FlowsReloader) -> list[BaseRoute]:
+    """The admin API (ADMIN_TOKEN): reload, graph, users/stats, broadcasts."""
+    daily = runtime.daily or DailyCounters(runtime.redis, timezone=runtime.settings.timezone)
+    return [*admin_routes(runtime.engine, reloader, runtime.settings.admin_token,
+                          user_stats=lambda: user_stats(runtime.database, daily)),
+            *broadcast_routes(broadcast_service(runtime), runtime.settings.admin_token)]
 
 
 def pipeline_options(runtime: Runtime, **overrides: Any) -> PipelineOptions:
@@ -60,8 +110,13 @@ def build_pipeline(runtime: Runtime, sender: Sender, *, stats: WebhookStats,
         moment = datetime.fromtimestamp(event.timestamp, UTC) if event.timestamp else datetime.now(UTC)
         await runtime.linking.record_inbound(event.phone, event.profile_name, moment)
 
+    async def count_message(event: InboundEvent, results: Any) -> None:  # each turn run, for the admin stats
+        if runtime.daily is not None:
+            await runtime.daily.incr("messages")
+
     return Pipeline(runtime.redis, runtime.engine, sender, keys=runtime.pipeline_keys,
-                    options=options or pipeline_options(runtime), stats=stats, on_inbound=record_inbound)
+                    options=options or pipeline_options(runtime), stats=stats, on_inbound=record_inbound,
+                    on_turn=count_message)
 
 
 def create_app(
@@ -78,7 +133,7 @@ def create_app(
     settings = runtime.settings
     own_sender = sender is None
     sender = sender if sender is not None else build_sender(settings)
-    stats = WebhookStats()
+    stats = WebhookStats(metrics=runtime.metrics)
     pipeline = build_pipeline(runtime, sender, stats=stats, options=options)
 
     async def redis_ok() -> bool:
@@ -124,11 +179,20 @@ def create_app(
         debug=debug,
         routes=[
             *webhook_routes(pipeline.inbox, verify_token=settings.whatsapp_verify_token,
-                            app_secret=settings.whatsapp_app_secret, stats=stats),
+                            app_secret=settings.whatsapp_app_secret, stats=stats, max_body=settings.webhook_max_body,
+                            body_budget=settings.webhook_body_budget),
             *health_routes({"redis": redis_ok, "database": database_ok}, status_info),
-            *linking_routes(runtime.linking),
+            *linking_routes(runtime.linking, api_key=settings.api_key,
+                            deliver_code=whatsapp_code_delivery(runtime, lambda: sender),
+                            on_linked=conversation_refresher(runtime)),
+            *inspector_api_routes(runtime.inspector, settings.api_key, clock=runtime.engine.clock),
+            *metrics_routes(runtime.metrics, multiproc_dir=settings.prometheus_multiproc_dir or None,
+                            refresh=backlog_probe(runtime, pipeline).refresh),
+            *openapi_routes(lambda: build_openapi(app.routes, CATALOG, title="Inspector WhatsApp bot API",
+                                                  version=version(), description=API_DESCRIPTION)),
             *routes,
         ],
+        middleware=[Middleware(SecurityHeaders)],
         lifespan=lifespan,
     )
     app.state.pipeline = pipeline

@@ -17,8 +17,9 @@ from adapters.jobs.scheduler import queue_name_for
 from adapters.jobs.store import DEFAULT_NAMESPACE
 from adapters.jobs.worker import worker_options
 from adapters.settings import Settings
+from app.alerting import build_watchdog
 from app.jobs import build_job_context
-from app.runtime import build_runtime
+from app.runtime import build_metrics, build_runtime
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,11 @@ async def startup(ctx: dict[str, Any]) -> None:
         return
     settings: Settings = ctx["settings"]
     namespace = ctx.get("namespace") or DEFAULT_NAMESPACE
-    runtime = build_runtime(settings, jobs_namespace=namespace)
+    runtime = build_runtime(settings, jobs_namespace=namespace, metrics=ctx.get("metrics"))
     ctx["runtime"] = runtime
     ctx["jobs"] = build_job_context(runtime, namespace=namespace)
+    ctx["watchdog"] = build_watchdog(runtime, ctx["jobs"].sender)
+    ctx["watchdog"].start()
     log.info("jobs worker ready: queue %s, digest at %02d:00 %s, alerts every %dh, reminders %dh ahead",
              queue_name_for(namespace), settings.daily_digest_hour, settings.timezone,
              settings.alerts_interval_hours, settings.reminder_lead_hours)
@@ -41,6 +44,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     runtime = ctx.pop("runtime", None)
     if runtime is None:
         return
+    watchdog = ctx.pop("watchdog", None)
+    if watchdog is not None:
+        await watchdog.stop()
     jobs = ctx.pop("jobs", None)
     if jobs is not None:
         await jobs.sender.aclose()
@@ -51,7 +57,9 @@ async def run_worker(settings: Settings, *, burst: bool = False, namespace: str 
     """Run the worker against settings.redis_url until stopped (or, with `burst`, until the queue is empty)."""
     if not settings.redis_url:
         raise ValueError("the worker needs REDIS_URL (e.g. redis://localhost:6379/0): it takes jobs from Redis")
-    options = worker_options(settings, namespace=namespace, on_startup=startup, on_shutdown=shutdown)
+    metrics = build_metrics(settings)
+    options = worker_options(settings, namespace=namespace, on_startup=startup, on_shutdown=shutdown,
+                             metrics=metrics, ctx={"metrics": metrics})
     worker = Worker(redis_settings=RedisSettings.from_dsn(settings.redis_url), burst=burst, handle_signals=not burst,
                     **options)
     try:

@@ -72,6 +72,10 @@ class ActionRegistry:
         self._specs[name] = ActionSpec(result, dict(errors or {}), doc or inspect.getdoc(getattr(fn, "func", fn)) or "",
                                        _arguments(fn))
 
+    def wrap(self, name: str, wrapper: Callable[[Action], Action]) -> None:
+        """Replace action `name` by `wrapper(action)` (counting, tracing); its declared parameters stay."""
+        self._actions[name] = wrapper(self._actions[name])
+
     def action(self, name: str, *, result: Any = None, errors: dict[str, str] | None = None
                ) -> Callable[[Action], Action]:
         """Decorator form of `register`."""

@@ -46,15 +46,19 @@ def action_failed(step: Step, state: State, error: dict[str, Any]) -> Outcome:
     conv.vars["error"] = error
     if state.on_error:
         return Leave(ERROR)
-    step.say_text(error.get("message") or step.flows.spec.messages.get("action_failed", ""))
-    origin, flows = step.origin, step.flows
+    sentence = error.get("message") or step.flows.spec.messages.get("action_failed", "")
+    origin, flows, prompt = step.origin, step.flows, None
     if (origin is not None and flows.state(origin.flow, origin.state) is not None
             and flows.spec.flows[origin.flow].role == conv.role):
         conv.flow, conv.state = origin.flow, origin.state
-        if conv.prompt:
-            step.turn.messages.append(OutboundMessage.from_dict({**conv.prompt, "to": conv.phone}))
+        prompt = conv.prompt
     else:
         conv.offered, conv.prompt = [], None
+    # The last prompt may be that very sentence (an `on_error` state saying `error.message`): say it once.
+    if not (prompt and str(prompt.get("text", "")).strip() == sentence.strip()):
+        step.say_text(sentence)
+    if prompt:
+        step.turn.messages.append(OutboundMessage.from_dict({**prompt, "to": conv.phone}))
     return HALT
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.asks import answer, wrong_answer
 from engine.compiler import CompiledCommand
-from engine.matching import capture, normalize
+from engine.matching import MAX_INPUT, capture, normalize
 from engine.movement import choose, follow, reprompt, run_command
 from engine.notification_taps import follow_notification_tap, notification_choice
 from engine.offers import Offer
@@ -93,7 +93,7 @@ async def respond(step: Step, first: bool = False) -> bool:
 
 def offer_for_text(offered: list[Offer], typed: str) -> Offer | None:
     """The offer a typed answer means: its number in the message, its title or its id."""
-    if typed.isdigit() and 1 <= int(typed) <= len(offered):
+    if typed.isdigit() and len(typed) <= 2 and 1 <= int(typed) <= len(offered):  # int() of 5000 digits raises
         return offered[int(typed) - 1]
     if not typed:
         return None
@@ -115,7 +115,7 @@ def find_command(step: Step, *, text: str | None = None, reply_id: str | None = 
 
 def match_route(step: Step, route: Route, typed: str) -> Any:
     """What a route captures from the input, or NO_MATCH."""
-    text = step.event.text
+    text = step.event.text[:MAX_INPUT]
     if route.keywords is not None:
         return typed if typed in step.flows.keywords(tuple(route.keywords)) else NO_MATCH
     if route.regex is not None:

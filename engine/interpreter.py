@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.actions import ActionRegistry
 from engine.compiler import CompiledFlows
+from engine.context import turn_scope
 from engine.conversation import Conversation
 from engine.events import InboundEvent
 from engine.messages import Button, OutboundMessage, TemplateRef
@@ -41,9 +42,12 @@ class Engine:
         store: ConversationStore,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        observe: Callable[[str], None] | None = None,
         timers: TimerSink | None = None,
     ) -> None:
         self.flows = flows
+        #: Told `ok` or `error` after every turn (the composition root points it at the metrics).
+        self.observe = observe
         self.actions = actions
         self.store = store
         self.clock = clock
@@ -82,9 +86,21 @@ class Engine:
         change atomically with it (the WhatsApp pipeline writes it with the replies and the inbox ack).
         The turn works on a copy: when it crashes, `turn.conversation` is `conversation` itself, unchanged
         (None for a new user), `turn.error` says why and the reply is `messages.internal_error`."""
-        step = Step(self.flows, event, conversation, actions=self.actions, now=self.clock(), counts=self.counts)
-        turn = await step.run()
+        with turn_scope(event.phone, event.wamid or "") as scope:
+            if conversation is not None:
+                scope.flow, scope.state = conversation.flow, conversation.state
+            step = Step(self.flows, event, conversation, actions=self.actions, now=self.clock(), counts=self.counts)
+            try:
+                turn = await step.run()
+            except Exception:  # e.g. IdentifyError, raised for the pipeline to retry
+                if self.observe is not None:
+                    self.observe("error")
+                raise
+            if not scope.flow:  # a new conversation: known once the turn has placed it
+                scope.flow, scope.state = turn.flow, turn.state
         self.counts["events"] += 1
+        if self.observe is not None:
+            self.observe("error" if turn.error else "ok")
         if turn.error is None:
             await self.schedule_timers(turn.conversation)
         return turn

@@ -20,6 +20,7 @@ from flows.context_types import declared_types, expression_type_of
 from flows.notification_checks import check_notifications
 from flows.paths import UNKNOWN, ActionShape, element_type, template_problems
 from flows.problems import Problem
+from flows.regex_safety import backtracking_risk
 from flows.schema import REQUIRED_MESSAGES, ROLES, Choice, FlowFile, Say, State
 from flows.source import Path, Source
 from flows.targets import STAY, describe_unknown, resolve
@@ -264,6 +265,9 @@ class FlowChecker:
                     re.compile(route.regex)
                 except re.error as exc:
                     self.add((*rpath, "regex"), f"invalid regular expression: {exc}")
+                risk = backtracking_risk(route.regex)
+                if risk:
+                    self.add((*rpath, "regex"), f"slow regular expression: {risk}", "warning")
             if route.keywords is not None and not route.keywords:
                 self.add((*rpath, "keywords"), "empty keyword list (expected at least one word)")
             if route.say:

@@ -1,19 +1,31 @@
 """Staff templates: Jinja2 in a sandbox, with filters for money and dates.
 
 Shared by the checker (parsing, finding variables) and the engine (rendering), so both agree on syntax.
+
+The sandbox is bounded, because one template runs inside a user's turn on the shared event loop: a
+rendered text stops at `MAX_RESULT` characters, string and list repetition (`'x' * 10**8`), powers and
+`%`-format widths that would build more than that are refused, and `range` stops at `MAX_RANGE` items.
+Data from outside (Inspector, users) is only ever passed *into* a template as a value, never compiled.
 """
 
 from __future__ import annotations
 
 import contextvars
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
 from jinja2 import Undefined
 from jinja2.ext import Extension
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+#: The longest text a template may render, or a value an expression may build (WhatsApp sends 4096).
+MAX_RESULT = 100_000
+#: The most items `range()` may give a loop.
+MAX_RANGE = 1_000
+_FORMAT_WIDTH = re.compile(r"%[-#0 +]*(\d+)?(?:\.(\d+))?")
 
 #: Names found undefined (or None) while rendering; the engine reports them per turn.
 missing_names: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("missing_names", default=None)
@@ -98,8 +110,71 @@ class BlockLines(Extension):
         return _BLOCK_ONLY_LINE.sub(r"\1", source)
 
 
+class BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with the sizes of what a template may build bounded (see module doc)."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context: Context, op: str, left: Any, right: Any) -> Any:
+        if op == "*":
+            _check_repeat(left, right)
+            _check_repeat(right, left)
+        elif op == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
+            if max(abs(left), 2).bit_length() * right > MAX_RESULT * 4:
+                raise SecurityError(f"{left} ** {right} is too large")
+        elif op == "%" and isinstance(left, str):
+            _check_format(left)
+        return super().call_binop(context, op, left, right)
+
+
+def _check_repeat(seq: Any, times: Any) -> None:
+    if isinstance(seq, str | list | tuple) and isinstance(times, int) and len(seq) * times > MAX_RESULT:
+        raise SecurityError(f"repeating {len(seq)} items {times} times is too large")
+
+
+def _check_format(text: str) -> None:
+    for width, precision in _FORMAT_WIDTH.findall(text):
+        if len(width) > 6 or len(precision) > 6 or int(width or 0) > MAX_RESULT or int(precision or 0) > MAX_RESULT:
+            raise SecurityError("a %-format width is too large")
+
+
+def bounded_concat(parts: Iterable[str]) -> str:
+    """`"".join` that stops once the text passes MAX_RESULT (a loop cannot build gigabytes first)."""
+    out: list[str] = []
+    size = 0
+    for part in parts:
+        size += len(part)
+        if size > MAX_RESULT:
+            raise SecurityError(f"template output is longer than {MAX_RESULT} characters")
+        out.append(part)
+    return "".join(out)
+
+
+def bounded_range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise SecurityError(f"range() of {len(numbers)} items; at most {MAX_RANGE}")
+    return numbers
+
+
+def _bounded_widths(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter whose number arguments (`center(10**9)`, `indent(...)`) are sizes of what it builds."""
+
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        for value in [*args[1:], *kwargs.values()]:
+            if isinstance(value, int) and not isinstance(value, bool) and value > MAX_RESULT:
+                raise SecurityError(f"{name}({value}) is too large")
+        if name == "format" and args and isinstance(args[0], str):
+            _check_format(args[0])
+        return func(*args, **kwargs)
+
+    bounded.__name__ = func.__name__
+    bounded.jinja_pass_arg = getattr(func, "jinja_pass_arg", None)  # type: ignore[attr-defined]
+    return bounded
+
+
 def create_environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+    env = BoundedSandbox(
         undefined=RecordingUndefined,
         finalize=_finalize,
         autoescape=False,
@@ -108,6 +183,10 @@ def create_environment() -> ImmutableSandboxedEnvironment:
         keep_trailing_newline=False,
         extensions=[BlockLines],
     )
+    env.concat = bounded_concat  # type: ignore[method-assign]
+    env.globals["range"] = bounded_range
+    for name in ("center", "indent", "format", "wordwrap", "truncate"):
+        env.filters[name] = _bounded_widths(name, env.filters[name])
     env.filters["money"] = money
     env.filters["when"] = when
     return env

@@ -150,6 +150,20 @@ def test_serve_refuses_live_traffic_with_the_development_secret_key(tmp_path):
     assert done.returncode == 1 and "SECRET_KEY is the development default" in done.stderr
 
 
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_live_mode_names_every_missing_or_weak_setting_and_starts_nothing(tmp_path, command):
+    live = env(tmp_path, WHATSAPP_TOKEN="t", WHATSAPP_PHONE_ID="1", SECRET_KEY="x", INSPECTOR_API_BASE_URL="",
+               WHATSAPP_APP_SECRET="", WHATSAPP_VERIFY_TOKEN="")
+    done = subprocess.run([sys.executable, "main.py", command, "--port", str(free_port())] if command == "serve"
+                          else [sys.executable, "main.py", command], cwd=ROOT, capture_output=True, text=True,
+                          timeout=30, env=live)
+    assert done.returncode == 1, done.stderr
+    for name in ["WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "REDIS_URL", "INSPECTOR_API_BASE_URL", "SMTP_HOST",
+                 "SECRET_KEY is 1 characters"]:
+        assert f"  - {name}" in done.stderr, done.stderr
+    assert "Uvicorn running" not in done.stderr and "flows" not in done.stdout
+
+
 def test_explore_says_how_to_install_hypothesis_when_it_is_missing(tmp_path):
     """The Docker image installs the `staff` extra; anywhere else a missing hypothesis is explained."""
     blocked = ("import runpy, sys\n"

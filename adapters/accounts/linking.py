@@ -1,10 +1,16 @@
-"""Linking a WhatsApp number to an Inspector account with a code sent by email.
+"""Linking a WhatsApp number to an Inspector account with a one-time code.
 
-One implementation serves both the WhatsApp flow (through engine actions) and the REST API.
+One implementation serves both the WhatsApp flow (through engine actions) and the REST API. On WhatsApp
+the phone is proved by WhatsApp itself, so the code goes to the account's email (proving the email). Over
+REST the Inspector website has proved the email (its user is logged in), so the code goes to the phone by
+WhatsApp (`deliver`, the `link_code` notification), proving the phone: nobody can link a number they do
+not hold.
 Rules: 6-digit codes from `secrets`, kept only as a salted HMAC; valid 5 minutes; single use;
-at most 5 wrong attempts; at most 3 codes per phone and per email per hour (Redis counters).
-An unknown email gets exactly the answer a known one gets; nothing is emailed, and a decoy code
-row makes the later verification answer the same too. Logs carry masked phones and emails only.
+at most 5 wrong attempts; at most 3 codes per phone and per email per hour, and a global cap on codes and
+on guesses per hour (Redis counters), so covering N accounts does not buy 15·N guesses.
+An unknown email gets exactly the answer a known one gets, in the same time: nothing is sent, a decoy
+code row makes the later verification answer the same too, and both paths answer no sooner than the
+typical time of a real send. Logs carry masked phones and emails only.
 """
 
 from __future__ import annotations
@@ -34,6 +40,12 @@ log = logging.getLogger(__name__)
 LookupUser = Callable[[str], Awaitable[dict[str, Any] | None]]
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
+#: Sends a code to a phone: `await deliver(phone, code, minutes_valid)`; raises CodeNotSent when it could not.
+CodeDelivery = Callable[[str, str, int], Awaitable[None]]
+
+
+class CodeNotSent(Exception):
+    """The code could not be delivered to the phone (WhatsApp refused it or is down)."""
 
 
 def utc_now() -> datetime:
@@ -47,8 +59,12 @@ class LinkingLimits:
     codes_per_phone: int = 3
     codes_per_email: int = 3
     window_seconds: int = 3600
-    # What an unknown email waits instead of sending, until real sends have been timed.
+    #: For everyone together, per window: an attacker covering many accounts hits these, not 15 per account.
+    codes_per_window: int = 300
+    guesses_per_window: int = 1000
+    #: Both answers of `start_link` take at least this long, and at least the typical time of a real send.
     initial_send_seconds: float = 0.3
+    min_answer_seconds: float = 0.2
 
 
 class LinkingError(ActionError):
@@ -105,6 +121,7 @@ class LinkingService:
         limits: LinkingLimits | None = None,
         key_prefix: str = "inspector:accounts",
         sleep: Sleep = asyncio.sleep,
+        monotonic: Callable[[], float] = time.perf_counter,
     ) -> None:
         if not secret_key:
             raise ValueError("LinkingService needs a SECRET_KEY to hash link codes")
@@ -116,12 +133,15 @@ class LinkingService:
         self.limits = limits or LinkingLimits()
         self._counter = RedisCounter(redis, key_prefix, self.limits.window_seconds)
         self._sleep = sleep
+        self._monotonic = monotonic
         self._send_seconds = self.limits.initial_send_seconds
 
     # --- linking -------------------------------------------------------------------------------
 
-    async def start_link(self, phone: str, email: str) -> dict[str, Any]:
-        """Email a code to `email` if it belongs to an Inspector account. Same answer either way."""
+    async def start_link(self, phone: str, email: str, *, deliver: CodeDelivery | None = None) -> dict[str, Any]:
+        """Send a code if `email` belongs to an Inspector account: by email, or to the phone with `deliver`
+        (REST). Same answer, in the same time, either way."""
+        started = self._monotonic()
         phone = self._phone(phone)
         try:
             email = normalize_email(email)
@@ -144,19 +164,20 @@ class LinkingService:
         )
         await self.db.run(lambda s: store.add_code(s, row))
 
-        if account is None:
-            # Nothing to send. Take about as long as a real send so timing does not tell.
-            log.info("link code requested by %s for %s", mask_phone(phone), mask_email(email))
-            await self._sleep(self._send_seconds)
-        else:
-            await self._send_code(phone, email, code, code_id, account)
-            log.info("link code requested by %s for %s", mask_phone(phone), mask_email(email))
+        if account is not None:
+            await self._send_code(phone, email, code, code_id, account, deliver)
+        log.info("link code requested by %s for %s", mask_phone(phone), mask_email(email))
+        await self._steady_answer(started, sent=account is not None)
         return {"email": mask_email(email), "expires_in": int(self.limits.code_ttl.total_seconds())}
 
     async def verify_code(self, phone: str, code: str) -> dict[str, Any]:
         """Check the latest code of `phone`; on success link the account and return the user."""
         phone = self._phone(phone)
         code = "".join((code or "").split())
+        if await self._counter.hit(self._counter.key("link", "all", "guesses")) > self.limits.guesses_per_window:
+            log.warning("link code guesses rate-limited for everyone (more than %d this hour)",
+                        self.limits.guesses_per_window)
+            raise _error("rate_limited")
         row = await self.db.run(lambda s: store.latest_code(s, phone))
         if row is None:
             raise _error("no_code")
@@ -238,41 +259,66 @@ class LinkingService:
         except ValueError:
             raise _error("invalid_phone") from None
 
-    def _limit_keys(self, phone: str, email: str) -> tuple[str, str]:
+    def _limit_keys(self, phone: str, email: str) -> tuple[str, str, str]:
         return (
             self._counter.key("link", "phone", pseudonym(self._secret, "phone", phone)),
             self._counter.key("link", "email", pseudonym(self._secret, "email", email)),
+            self._counter.key("link", "all", "codes"),
         )
 
     async def _count_request(self, phone: str, email: str) -> None:
-        phone_key, email_key = self._limit_keys(phone, email)
+        phone_key, email_key, all_key = self._limit_keys(phone, email)
         if await self._counter.hit(phone_key) > self.limits.codes_per_phone:
             log.info("link codes rate-limited for phone %s", mask_phone(phone))
             raise _error("rate_limited")
         if await self._counter.hit(email_key) > self.limits.codes_per_email:
             log.info("link codes rate-limited for email %s", mask_email(email))
             raise _error("rate_limited")
+        if await self._counter.hit(all_key) > self.limits.codes_per_window:
+            log.warning("link codes rate-limited for everyone (more than %d this hour)", self.limits.codes_per_window)
+            raise _error("rate_limited")
 
-    async def _send_code(self, phone: str, email: str, code: str, code_id: str, account: dict) -> None:
+    async def _steady_answer(self, started: float, *, sent: bool) -> None:
+        """Answer no sooner than a real send typically takes, whether or not one happened.
+
+        Right after start-up an unknown email answered in 49 ms against 16 ms for a known one; now both
+        wait until the same moment: the larger of a floor and the running average of real sends."""
+        elapsed = self._monotonic() - started
+        if sent:
+            self._send_seconds = 0.8 * self._send_seconds + 0.2 * min(elapsed, 5.0)
+        target = max(self.limits.min_answer_seconds, self._send_seconds * 1.25)
+        if target > elapsed:
+            await self._sleep(target - elapsed)
+
+    async def _send_code(self, phone: str, email: str, code: str, code_id: str, account: dict,
+                         deliver: CodeDelivery | None) -> None:
         minutes = int(self.limits.code_ttl.total_seconds() // 60)
+        if deliver is not None:
+            try:
+                await deliver(phone, code, minutes)
+            except Exception as exc:  # any failure: the code must not stay usable, nor count against the user
+                await self._forget_code(phone, email, code_id)
+                log.warning("link code to %s by WhatsApp not delivered (%s)", mask_phone(phone), type(exc).__name__)
+                raise _error("send_failed") from None
+            return
         greeting = f"Hello {account['name']}," if account.get("name") else "Hello,"
         text = (
             f"{greeting}\n\nYour code to link WhatsApp to your Inspector account is:\n\n    {code}\n\n"
             f"Reply with it in WhatsApp within {minutes} minutes. It works once.\n"
             "If you did not ask for this, ignore this email: nothing changes on your account.\n"
         )
-        started = time.perf_counter()
         try:
             await self._email.send(to=email, subject="Your Inspector linking code", text=text)
         except EmailSendError:
             # The code must not stay usable, and the failed attempt should not count against the user.
-            await self.db.run(lambda s: store.revoke_code(s, code_id))
-            for key in self._limit_keys(phone, email):
-                await self._counter.undo(key)
+            await self._forget_code(phone, email, code_id)
             log.warning("link code email to %s for %s not delivered", mask_email(email), mask_phone(phone))
             raise _error("send_failed") from None
-        elapsed = min(time.perf_counter() - started, 5.0)
-        self._send_seconds = 0.8 * self._send_seconds + 0.2 * elapsed
+
+    async def _forget_code(self, phone: str, email: str, code_id: str) -> None:
+        await self.db.run(lambda s: store.revoke_code(s, code_id))
+        for key in self._limit_keys(phone, email):
+            await self._counter.undo(key)
 
     async def _wrong_attempt(self, phone: str, row: LinkCode) -> NoReturn:
         attempts = await self.db.run(lambda s: store.count_wrong_attempt(s, row.id, self.limits.max_attempts))

@@ -1,5 +1,10 @@
 """REST endpoints for linking, backed by the same `LinkingService` (and limits) as WhatsApp.
 
+They are for the Inspector website, whose user has already proved their email by logging in; the code
+goes to the *phone* by WhatsApp, and the website posts it back, which proves the phone.
+
+Every call needs `Authorization: Bearer <API_KEY>`: 401 without it, 403 with a wrong one, 503 (saying
+why) when this service has no API_KEY.
 POST /api/v1/auth/initiate-linking {phone_number, email}  -> 200 {status, email, expires_in}
 POST /api/v1/auth/verify-otp       {phone_number, otp_code} -> 200 {status, user}
 Invalid input -> 422 {"error": "validation", "fields": [{"field", "message"}]}.
@@ -8,7 +13,10 @@ Linking errors -> {"error": kind, "message": ...} with the status in `STATUS_BY_
 
 from __future__ import annotations
 
+import hmac
 import json
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -17,7 +25,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from adapters.accounts.identity import is_e164, normalize_email
-from adapters.accounts.linking import LinkingError, LinkingService
+from adapters.accounts.linking import CodeDelivery, LinkingError, LinkingService
+from adapters.privacy import mask_phone
+
+log = logging.getLogger(__name__)
+
+#: Called with the phone after a REST link, so its next WhatsApp message is not answered from a
+#: conversation cached as "unlinked" (which kept the linking welcome for up to 24 h).
+OnLinked = Callable[[str], Awaitable[None]]
 
 STATUS_BY_KIND = {
     "invalid_email": 422,
@@ -96,19 +111,43 @@ def _failure(error: LinkingError) -> JSONResponse:
     return JSONResponse(body, status_code=STATUS_BY_KIND.get(error.kind, 400))
 
 
-def linking_routes(service: LinkingService) -> list[Route]:
+def _refusal(request: Request, api_key: str) -> JSONResponse | None:
+    """None when the caller holds API_KEY; else the answer that says why not."""
+    if not api_key:
+        return JSONResponse({"error": "disabled", "message": "REST linking is disabled: this service has no "
+                             "API_KEY set."}, status_code=503)
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        return JSONResponse({"error": "unauthorized", "message": "Authorization: Bearer <API_KEY> is required."},
+                            status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    if not hmac.compare_digest(given.strip().encode(), api_key.encode()):
+        return JSONResponse({"error": "forbidden", "message": "Wrong API key."}, status_code=403)
+    return None
+
+
+def linking_routes(service: LinkingService, *, api_key: str, deliver_code: CodeDelivery,
+                   on_linked: OnLinked | None = None) -> list[Route]:
+    """The two endpoints; `deliver_code` sends the code to the phone (WhatsApp), `on_linked` refreshes
+    whatever the conversation engine cached about the phone."""
+
     async def initiate_linking(request: Request) -> JSONResponse:
+        refused = _refusal(request, api_key)
+        if refused is not None:
+            return refused
         parsed = await _parse(request, InitiateLinking)
         if isinstance(parsed, JSONResponse):
             return parsed
         assert isinstance(parsed, InitiateLinking)
         try:
-            sent = await service.start_link(parsed.phone_number, parsed.email)
+            sent = await service.start_link(parsed.phone_number, parsed.email, deliver=deliver_code)
         except LinkingError as exc:
             return _failure(exc)
         return JSONResponse({"status": "sent", **sent})
 
     async def verify_otp(request: Request) -> JSONResponse:
+        refused = _refusal(request, api_key)
+        if refused is not None:
+            return refused
         parsed = await _parse(request, VerifyOtp)
         if isinstance(parsed, JSONResponse):
             return parsed
@@ -117,6 +156,12 @@ def linking_routes(service: LinkingService) -> list[Route]:
             user = await service.verify_code(parsed.phone_number, parsed.otp_code)
         except LinkingError as exc:
             return _failure(exc)
+        if on_linked is not None:
+            try:
+                await on_linked(user["phone"])
+            except Exception:  # linked all the same; the cached conversation expires on its own
+                log.warning("could not refresh the conversation of %s after linking", mask_phone(user["phone"]),
+                            exc_info=True)
         return JSONResponse({"status": "linked", "user": user})
 
     return [

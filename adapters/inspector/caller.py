@@ -10,6 +10,7 @@ A 429 is not a failure of Inspector's health and leaves the breaker alone.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,6 +31,9 @@ from adapters.inspector.resilience import Backoff, CircuitBreaker, RetryableFail
 log = logging.getLogger("adapters.inspector")
 _IDEMPOTENT = {"GET", "PUT", "DELETE", "HEAD", "OPTIONS"}
 _adapters: dict[Any, TypeAdapter[Any]] = {}
+
+#: Told of every logical call: (operation, outcome, seconds, breaker state after it). Metrics listen here.
+CallObserver = Callable[[str, str, float, str], None]
 
 
 def validate(shape: Any, data: Any, endpoint: str) -> Any:
@@ -60,6 +64,7 @@ class InspectorCaller:
         self.breaker = breaker
         self.backoff = backoff
         self.sleep = sleep
+        self.observer: CallObserver | None = None
 
     async def call(
         self,
@@ -72,6 +77,30 @@ class InspectorCaller:
         idempotency_key: str | None = None,
     ) -> Any:
         """Return the decoded JSON body (None for an empty one) or raise an InspectorError."""
+        if self.observer is None:
+            return await self._call(method, endpoint, path, params=params, json=json, idempotency_key=idempotency_key)
+        started, outcome = time.monotonic(), "ok"
+        try:
+            return await self._call(method, endpoint, path, params=params, json=json, idempotency_key=idempotency_key)
+        except InspectorError as exc:
+            outcome = call_outcome(exc)
+            raise
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            self.observer(endpoint, outcome, time.monotonic() - started, self.breaker.state)
+
+    async def _call(
+        self,
+        method: str,
+        endpoint: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
         retryable = method in _IDEMPOTENT or (method == "POST" and bool(idempotency_key))
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         if params:
@@ -117,6 +146,15 @@ class InspectorCaller:
         except RetryableFailure as failed:
             log.error("Inspector %s failed: %s", endpoint, failed.error)
             raise failed.error from None
+
+
+def call_outcome(exc: InspectorError) -> str:
+    """A short label for metrics: not_found, conflict, rejected, bad_response, circuit_open, unavailable."""
+    if isinstance(exc, InspectorUnavailable) and "circuit open" in str(exc):
+        return "circuit_open"
+    names = {InspectorNotFound: "not_found", InspectorConflict: "conflict", InspectorRejected: "rejected",
+             InspectorBadResponse: "bad_response", InspectorUnavailable: "unavailable"}
+    return next((label for kind, label in names.items() if isinstance(exc, kind)), "error")
 
 
 def _decode(response: httpx.Response, endpoint: str) -> Any:

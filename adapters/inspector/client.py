@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
-from adapters.inspector.caller import InspectorCaller, validate
+from adapters.inspector.caller import CallObserver, InspectorCaller, validate
 from adapters.inspector.errors import InspectorNotFound
 from adapters.inspector.models import (
     AlertPreferences,
@@ -75,6 +75,10 @@ class InspectorClient:
             backoff=backoff or Backoff(rng=rng or random.Random()),
             sleep=sleep,
         )
+
+    def observe(self, observer: CallObserver | None) -> None:
+        """Tell `observer` about every call (operation, outcome, seconds, breaker state): the metrics hook."""
+        self._caller.observer = observer
 
     async def aclose(self) -> None:
         await self._http.aclose()

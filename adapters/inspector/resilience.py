@@ -22,14 +22,20 @@ class CircuitBreaker:
 
     After that one probe is let through (half-open): its success closes the circuit, its failure opens
     it again. While open, or while the probe is in flight, `allow()` is False and callers fail fast.
+
+    The circuit used to stay open 30 s, so users were refused for up to 30 s after Inspector was back;
+    a probe every 2 s costs Inspector one request and ends an outage for users within 2 s of its end.
+    A probe that never reports (its task cancelled, an unexpected error) expires after `probe_timeout`,
+    so it cannot keep the circuit half-open and refusing forever.
     """
 
     threshold: int = 5
-    reset_after: float = 30.0
+    reset_after: float = 2.0
     clock: Callable[[], float] = time.monotonic
     failures: int = 0
     opened_at: float | None = None
-    _probing: bool = field(default=False, repr=False)
+    probe_timeout: float = 30.0
+    _probe_started: float | None = field(default=None, repr=False)
 
     @property
     def state(self) -> BreakerState:
@@ -39,29 +45,33 @@ class CircuitBreaker:
             return "half_open"
         return "open"
 
+    @property
+    def _probing(self) -> bool:
+        return self._probe_started is not None and self.clock() - self._probe_started < self.probe_timeout
+
     def allow(self) -> bool:
         state = self.state
         if state == "closed":
             return True
         if state == "half_open" and not self._probing:
-            self._probing = True
+            self._probe_started = self.clock()
             return True
         return False
 
     def record_success(self) -> None:
         self.failures = 0
         self.opened_at = None
-        self._probing = False
+        self._probe_started = None
 
     def record_failure(self) -> None:
         self.failures += 1
-        if self._probing or self.failures >= self.threshold:
+        if self._probe_started is not None or self.failures >= self.threshold:
             self.opened_at = self.clock()
-        self._probing = False
+        self._probe_started = None
 
     def release(self) -> None:
         """A call that was let through ended without telling anything about Inspector's health."""
-        self._probing = False
+        self._probe_started = None
 
 
 class RetryableFailure(Exception):

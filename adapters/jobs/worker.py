@@ -16,12 +16,15 @@ from arq.cron import CronJob, cron
 from arq.worker import Function, func
 
 from adapters.jobs.alerts import send_property_alerts
+from adapters.jobs.broadcasts import send_broadcast
 from adapters.jobs.delivery import deliver_email, deliver_whatsapp
 from adapters.jobs.digests import send_daily_digests
 from adapters.jobs.reminders import send_inspection_reminder
 from adapters.jobs.scheduler import queue_name_for
 from adapters.jobs.store import DEFAULT_NAMESPACE
 from adapters.jobs.timeouts import conversation_timeout
+from adapters.observability.instrument import metered_job
+from adapters.observability.metrics import Metrics
 from adapters.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,15 +32,20 @@ log = logging.getLogger(__name__)
 Startup = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-def job_functions(settings: Settings) -> list[Function]:
+def _metered(job: Any, metrics: Metrics | None) -> Any:
+    return job if metrics is None else metered_job(job, metrics)
+
+
+def job_functions(settings: Settings, metrics: Metrics | None = None) -> list[Function]:
     tries = max(1, settings.job_max_tries)
     return [
-        func(send_inspection_reminder, max_tries=tries),
-        func(send_daily_digests, max_tries=tries),
-        func(send_property_alerts, max_tries=tries),
-        func(conversation_timeout, max_tries=tries),
-        func(deliver_whatsapp, max_tries=tries),
-        func(deliver_email, max_tries=tries, keep_result=0),  # no copy of the code kept in results
+        func(_metered(send_inspection_reminder, metrics), max_tries=tries),
+        func(_metered(send_daily_digests, metrics), max_tries=tries),
+        func(_metered(send_property_alerts, metrics), max_tries=tries),
+        func(_metered(conversation_timeout, metrics), max_tries=tries),
+        func(_metered(deliver_whatsapp, metrics), max_tries=tries),
+        func(_metered(deliver_email, metrics), max_tries=tries, keep_result=0),  # no copy of the code kept
+        func(_metered(send_broadcast, metrics), max_tries=tries, timeout=600),
     ]
 
 
@@ -47,14 +55,14 @@ def alert_hours(interval_hours: int) -> set[int]:
     return set(range(0, 24, step))
 
 
-def cron_jobs(settings: Settings) -> list[CronJob]:
+def cron_jobs(settings: Settings, metrics: Metrics | None = None) -> list[CronJob]:
     """Hour AND minute=0 (a cron without minute fires every minute); hours are in settings.timezone."""
     tries = max(1, settings.job_max_tries)
     return [
-        cron(send_daily_digests, name="daily_digest", hour={settings.daily_digest_hour}, minute={0},
+        cron(_metered(send_daily_digests, metrics), name="daily_digest", hour={settings.daily_digest_hour}, minute={0},
              max_tries=tries),
-        cron(send_property_alerts, name="property_alerts", hour=alert_hours(settings.alerts_interval_hours),
-             minute={0}, max_tries=tries),
+        cron(_metered(send_property_alerts, metrics), name="property_alerts",
+             hour=alert_hours(settings.alerts_interval_hours), minute={0}, max_tries=tries),
     ]
 
 
@@ -66,11 +74,11 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 def worker_options(settings: Settings, *, namespace: str = DEFAULT_NAMESPACE, ctx: dict[str, Any] | None = None,
                    with_cron: bool = True, on_startup: Startup | None = None,
-                   on_shutdown: Startup | None = None) -> dict[str, Any]:
+                   on_shutdown: Startup | None = None, metrics: Metrics | None = None) -> dict[str, Any]:
     """Keyword arguments for arq's `Worker` (add `redis_settings` or `redis_pool`, `burst`)."""
     return {
-        "functions": job_functions(settings),
-        "cron_jobs": cron_jobs(settings) if with_cron else [],
+        "functions": job_functions(settings, metrics),
+        "cron_jobs": cron_jobs(settings, metrics) if with_cron else [],
         "queue_name": queue_name_for(namespace),
         "on_startup": on_startup or startup,
         "on_shutdown": on_shutdown,

@@ -35,6 +35,7 @@ from adapters.whatsapp.inbox import InboxEntry, StreamInbox, entry_after
 from adapters.whatsapp.outbound import SendResult
 from adapters.whatsapp.stats import WebhookStats
 from adapters.whatsapp.turns import ALREADY_APPLIED, CONFLICT, OutboxItem, UserTurns
+from engine.context import turn_scope
 from engine.conversation import Conversation
 from engine.events import InboundEvent
 from engine.messages import OutboundMessage
@@ -200,13 +201,15 @@ class PartitionConsumer:
             while queue:
                 entry = queue[0]
                 try:
-                    await self._process_in_slot(entry)
+                    with turn_scope(phone, entry.event.wamid or ""):  # every log line of the turn is correlated
+                        await self._process_in_slot(entry)
                 except (Stopped, asyncio.CancelledError):
                     raise
                 except Exception as exc:  # a bug: do not let one event block this user for good
                     log.exception("event %s for %s could not be processed; dead-lettered", entry.id,
                                   mask_phone(phone))
                     self.stats.failed += 1
+                    self.stats.metrics.message_failed()
                     await self._dead_letter(entry, f"{type(exc).__name__}: {exc}")
                 queue.popleft()
                 self._routed.discard(entry.id)
@@ -248,12 +251,14 @@ class PartitionConsumer:
                 await self._deliver_leftovers(phone)
             if not entry_after(entry.id, load.last_id):
                 self.stats.duplicates += 1
+                self.stats.metrics.webhook_duplicates(1)
                 log.info("event %s for %s was already applied; acknowledging it", entry.id, mask_phone(phone))
                 self._ack(entry)
                 return
             limit = self.options.rate_limit
             if limit > 0 and load.rate_count > limit:
                 self.stats.rate_limited += 1
+                self.stats.metrics.message_rate_limited()
                 notice = [self.engine.notice(phone, "rate_limited")] if load.rate_count == limit + 1 else []
                 if notice:
                     log.info("rate limit reached for %s: one notice sent, further messages dropped",
@@ -268,6 +273,7 @@ class PartitionConsumer:
             turn, error = await self._run_turn(event, raw)
             if turn is None:
                 self.stats.failed += 1
+                self.stats.metrics.message_failed()
                 log.error("processing event %s for %s failed %d times; dead-lettered: %s", entry.id,
                           mask_phone(phone), self.options.max_attempts, error)
                 await self._commit_and_deliver(entry, None, 0, [self.engine.notice(phone, "internal_error")],
@@ -279,6 +285,7 @@ class PartitionConsumer:
             self.stats.retried += 1
             log.warning("conversation of %s changed during the turn; running it again", mask_phone(phone))
         self.stats.failed += 1
+        self.stats.metrics.message_failed()
         await self._dead_letter(entry, "conversation kept changing")
 
     async def _dead_letter(self, entry: InboxEntry, error: str) -> None:
@@ -314,6 +321,7 @@ class PartitionConsumer:
             # A redelivery, or our own commit whose reply was lost: its replies may still be in the outbox.
             await self._deliver_leftovers(phone)
             self.stats.duplicates += 1
+            self.stats.metrics.webhook_duplicates(1)
             self._ack(entry)
             return outcome
         results = await self._deliver(phone, [OutboxItem(m) for m in messages])
@@ -321,6 +329,9 @@ class PartitionConsumer:
             await self._dead_letter(entry, dead)
         else:
             self.stats.processed += 1
+            if turn is not None:
+                self.stats.metrics.message_processed(turn.flow, turn.state)
+                self.stats.metrics.turn_finished(time.time() - entry.received_at)
             self._ack(entry)
         if turn is not None and self.on_turn is not None:
             try:

@@ -82,8 +82,10 @@ class Deliverer:
     def _count(self, result: SendResult, to: str) -> SendResult:
         if result.ok:
             self.stats.sent += 1
+            self.stats.metrics.reply_sent(result.kind)
         else:
             self.stats.send_failed += 1
+            self.stats.metrics.send_failed(result.error_code or result.error or None)
             self.stats.send_errors[str(result.error_code or result.error or "unknown")] += 1
             log.warning("reply to %s not delivered after %d attempt(s): %s %s", mask_phone(to), result.attempts,
                         result.error_code or "", result.error)

@@ -3,11 +3,21 @@
 pywa only parses the first message of a body and drops payloads it does not expect, so bodies are
 read here. Every message becomes an `InboundEvent`; every status a `StatusUpdate`. A malformed part
 is logged and skipped: it never stops the other messages of the same body.
+
+Signed is not the same as well-formed. A `from` that is no phone number, a timestamp of `1e300` or a
+lone surrogate in a profile name used to pass here and fail later, in the database or in Redis, four
+times over and then into the dead letters, for every message of that user. So each field is checked
+here: what can be normalised is (phones to digits, texts cut to WhatsApp's 4096 characters, lone
+surrogates and NULs replaced, impossible timestamps dropped), and what cannot is dropped and counted
+by reason in `WebhookBody.dropped`, never retried.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +29,16 @@ log = logging.getLogger(__name__)
 
 _MESSAGE_KEYS = {"from", "id", "timestamp", "type", "context", "from_user_id", "errors", "referral"}
 _VALUE_KEYS = {"messaging_product", "metadata", "contacts", "messages", "statuses", "errors"}
+OBJECT = "whatsapp_business_account"
+#: WhatsApp's limits: a text message is at most 4096 characters, a reply id 256, a title 24 (we allow more).
+MAX_TEXT, MAX_ID, MAX_TITLE, MAX_NAME = 4096, 256, 256, 256
+#: A message id (wamid) is about 60 characters; anything much longer is not Meta's.
+MAX_WAMID = 512
+#: Timestamps outside 2000-01-01 .. 2100-01-01 are not Meta's; the event is kept without one.
+_EARLIEST, _LATEST = 946_684_800.0, 4_102_444_800.0
+_PHONE_PUNCT = re.compile(r"[\s+().-]")
+_USER_ID = re.compile(r"[A-Za-z]{2}\.[A-Za-z0-9_-]{1,128}")
+_UNSAFE = re.compile(r"[\ud800-\udfff\x00]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +61,16 @@ class WebhookBody:
     events: list[InboundEvent] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
     skipped: int = 0
+    #: What was left out, by reason ("object", "message:sender", "status:invalid", ...), for the counters.
+    dropped: Counter[str] = field(default_factory=Counter)
+
+
+class Invalid(ValueError):
+    """A field that cannot be normalised; the message is dropped under `reason`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def parse_body(body: Any) -> WebhookBody:
@@ -48,15 +78,27 @@ def parse_body(body: Any) -> WebhookBody:
     out = WebhookBody()
     if not isinstance(body, Mapping):
         log.warning("webhook body is not a JSON object (%s); ignored", type(body).__name__)
+        out.dropped["not_an_object"] += 1
+        return out
+    if body.get("object") != OBJECT:
+        log.warning("webhook body for object %r, not %s; ignored", _short(body.get("object")), OBJECT)
+        out.dropped["object"] += 1
         return out
     for value in _change_values(body):
         contacts = _contacts_by_id(value.get("contacts"))
         for raw in _list(value.get("messages")):
             try:
                 event = parse_message(raw, contacts)
+                if event is None:
+                    out.dropped["message:incomplete"] += 1  # no sender or no id: nothing to answer
+            except Invalid as exc:
+                log.warning("dropping a message with an invalid %s (type=%s)", exc.reason, _type_of(raw))
+                out.dropped[f"message:{exc.reason}"] += 1
+                event = None
             except Exception:  # one bad message must not stop the others
                 log.warning("skipping a message that could not be read (type=%s)", _type_of(raw),
                             exc_info=True)
+                out.dropped["message:unreadable"] += 1
                 event = None
             if event is None:
                 out.skipped += 1
@@ -69,6 +111,7 @@ def parse_body(body: Any) -> WebhookBody:
                 log.warning("skipping a status that could not be read", exc_info=True)
                 status = None
             if status is None:
+                out.dropped["status:invalid"] += 1
                 out.skipped += 1
             else:
                 out.statuses.append(status)
@@ -111,65 +154,69 @@ def parse_message(raw: Any, contacts: Mapping[str, Mapping[str, Any]] | None = N
     if not isinstance(raw, Mapping):
         return None
     contacts = contacts or {}
-    sender_id = str(raw.get("from") or raw.get("from_user_id") or "")
+    sender_id = _scalar(raw.get("from") or raw.get("from_user_id"))
     contact = contacts.get(sender_id) or contacts.get("") or {}
     # The phone number (wa_id) is what replies go to; a business-scoped user id only when hidden.
-    sender = str(raw.get("from") or contact.get("wa_id") or sender_id or contact.get("user_id") or "")
+    sender = _scalar(raw.get("from") or contact.get("wa_id") or sender_id or contact.get("user_id"))
     wamid = raw.get("id")
     if not sender or not wamid:
         log.warning("message without sender or id ignored (type=%s)", _type_of(raw))
         return None
+    sender = normalize_sender(sender)
+    if not isinstance(wamid, str) or len(wamid) > MAX_WAMID or _UNSAFE.search(wamid):
+        raise Invalid("id")
     profile = contact.get("profile")
-    profile_name = profile.get("name") if isinstance(profile, Mapping) else None
+    profile_name = _clean(profile.get("name"), MAX_NAME) if isinstance(profile, Mapping) else None
     extra: dict[str, Any] = {}
-    user_id = raw.get("from_user_id") or contact.get("user_id")
-    if user_id:
-        extra["user_id"] = str(user_id)
+    user_id = _scalar(raw.get("from_user_id") or contact.get("user_id"))
+    if user_id and _USER_ID.fullmatch(user_id):
+        extra["user_id"] = user_id
     context = raw.get("context")
     if isinstance(context, Mapping) and context.get("id"):
-        extra["context_id"] = str(context["id"])
-    if raw.get("errors"):
-        extra["errors"] = raw["errors"]
+        extra["context_id"] = _clean(context["id"], MAX_WAMID)
+    errors = [_error(e) for e in _list(raw.get("errors"))[:3] if isinstance(e, Mapping)]
+    if errors:
+        extra["errors"] = errors
     unknown = set(raw) - _MESSAGE_KEYS - {str(raw.get("type"))}
     if unknown:
         log.debug("ignoring unknown message fields: %s", sorted(unknown))
 
-    base = dict(
+    base: dict[str, Any] = dict(
         phone=sender,
         wamid=str(wamid),
         profile_name=profile_name,
         timestamp=_timestamp(raw.get("timestamp")),
         extra=extra,
     )
-    mtype = str(raw.get("type") or "unknown")
+    mtype = _scalar(raw.get("type")) or "unknown"
     if mtype == "text":
         text = raw.get("text")
         body = text.get("body") if isinstance(text, Mapping) else None
-        return InboundEvent(kind="text", text=str(body or ""), message_type="text", **base)
+        return InboundEvent(kind="text", text=_clean(body, MAX_TEXT) or "", message_type="text", **base)
     if mtype == "interactive":
-        inter = raw.get("interactive") if isinstance(raw.get("interactive"), Mapping) else {}
+        inter: Mapping[str, Any] = raw["interactive"] if isinstance(raw.get("interactive"), Mapping) else {}
         sub = inter.get("type")
         if sub in ("button_reply", "list_reply") and isinstance(inter.get(sub), Mapping):
             reply = inter[sub]
             return InboundEvent(
                 kind="button" if sub == "button_reply" else "list",
-                text=str(reply.get("title") or ""),
-                reply_id=str(reply.get("id") or "") or None,
+                text=_clean(reply.get("title"), MAX_TITLE) or "",
+                reply_id=_clean(reply.get("id"), MAX_ID) or None,
                 message_type="interactive",
                 **base,
             )
-        extra["interactive_type"] = sub
+        extra["interactive_type"] = _clean(sub, MAX_ID)
         return InboundEvent(kind="other", message_type="interactive", **base)
     if mtype == "button":  # quick-reply button of a template
-        button = raw.get("button") if isinstance(raw.get("button"), Mapping) else {}
+        button: Mapping[str, Any] = raw["button"] if isinstance(raw.get("button"), Mapping) else {}
         return InboundEvent(
             kind="button",
-            text=str(button.get("text") or ""),
-            reply_id=str(button.get("payload") or button.get("text") or "") or None,
+            text=_clean(button.get("text"), MAX_TITLE) or "",
+            reply_id=_clean(button.get("payload") or button.get("text"), MAX_ID) or None,
             message_type="button",
             **base,
         )
-    return InboundEvent(kind="other", message_type=mtype, **base)
+    return InboundEvent(kind="other", message_type=_clean(mtype, 64) or "unknown", **base)
 
 
 def parse_status(raw: Any) -> StatusUpdate | None:
@@ -181,20 +228,20 @@ def parse_status(raw: Any) -> StatusUpdate | None:
     if errors and isinstance(errors[0], Mapping):
         err = errors[0]
         try:
-            code = int(err.get("code"))
-        except (TypeError, ValueError):
+            code = int(err.get("code"))  # type: ignore[arg-type]  # None or junk: caught below
+        except (TypeError, ValueError, OverflowError):
             code = None
         title = str(err.get("title") or err.get("message") or "")
         data = err.get("error_data")
         detail = str(data.get("details") or "") if isinstance(data, Mapping) else ""
     return StatusUpdate(
-        wamid=str(raw["id"]),
-        status=str(raw["status"]),
-        recipient=str(raw.get("recipient_id") or raw.get("recipient_user_id") or ""),
+        wamid=_clean(raw["id"], MAX_WAMID) or "",
+        status=_clean(raw["status"], 32) or "",
+        recipient=_clean(raw.get("recipient_id") or raw.get("recipient_user_id"), 64) or "",
         timestamp=_timestamp(raw.get("timestamp")),
         error_code=code,
-        error_title=title,
-        error_detail=detail,
+        error_title=_clean(title, MAX_NAME) or "",
+        error_detail=_clean(detail, 1024) or "",
     )
 
 
@@ -208,11 +255,50 @@ def _list(value: Any) -> list[Any]:
 
 
 def _type_of(raw: Any) -> str:
-    return str(raw.get("type")) if isinstance(raw, Mapping) else type(raw).__name__
+    return _short(raw.get("type")) if isinstance(raw, Mapping) else type(raw).__name__
+
+
+def _error(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Meta's error on an unsupported message, reduced to what a log needs (its nesting is not kept)."""
+    code = raw.get("code")
+    return {"code": code if isinstance(code, int) and not isinstance(code, bool) else None,
+            "title": _clean(raw.get("title") or raw.get("message"), MAX_NAME) or ""}
+
+
+def normalize_sender(value: str) -> str:
+    """A phone as Meta writes it (digits, no `+`), or a business-scoped user id; Invalid otherwise."""
+    digits = _PHONE_PUNCT.sub("", value)
+    if digits.isdigit() and digits.isascii() and 7 <= len(digits) <= 15:
+        return digits
+    if _USER_ID.fullmatch(value):
+        return value
+    raise Invalid("sender")
+
+
+def _scalar(value: Any) -> str:
+    """A str or number as text; containers and booleans are not ids (empty)."""
+    if isinstance(value, str):
+        return value[:MAX_WAMID]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _clean(value: Any, limit: int) -> str | None:
+    """Text safe to store anywhere: lone surrogates and NULs replaced, cut at `limit`; None if not text."""
+    if value is None or isinstance(value, bool | list | dict):
+        return None
+    text = str(value)[:limit]
+    return _UNSAFE.sub("\ufffd", text) if _UNSAFE.search(text) else text
+
+
+def _short(value: Any) -> str:
+    return (_clean(value, 40) or "") if not isinstance(value, Mapping | list) else type(value).__name__
 
 
 def _timestamp(value: Any) -> float | None:
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        moment = float(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return moment if math.isfinite(moment) and _EARLIEST <= moment <= _LATEST else None

@@ -8,8 +8,8 @@ Graph call, so the ack stays fast whatever the turn costs.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
@@ -17,6 +17,14 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from adapters.privacy import mask_phone
+from adapters.whatsapp.body import (
+    DEFAULT_BODY_BUDGET,
+    DEFAULT_MAX_BODY,
+    BodyError,
+    ByteBudget,
+    decode_json,
+    read_capped_body,
+)
 from adapters.whatsapp.inbound import StatusUpdate, parse_body
 from adapters.whatsapp.inbox import StreamInbox
 from adapters.whatsapp.signature import signature_valid
@@ -35,11 +43,15 @@ def webhook_routes(
     app_secret: str,
     stats: WebhookStats,
     on_status: Callable[[StatusUpdate], None] | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
+    body_budget: int = DEFAULT_BODY_BUDGET,
 ) -> list[Route]:
     """GET (handshake) and POST (deliveries) on /api/v1/webhook. An empty `app_secret` accepts unsigned
     posts: development only (live mode refuses to start without it)."""
     if not app_secret:
         log.warning("WHATSAPP_APP_SECRET not set: development mode, unsigned webhook posts are accepted")
+
+    bodies = ByteBudget(body_budget)
 
     async def verify(request: Request) -> Response:
         q = request.query_params
@@ -50,26 +62,39 @@ def webhook_routes(
         return PlainTextResponse("Forbidden", status_code=403)
 
     async def receive(request: Request) -> Response:
-        body = await request.body()
+        started = time.perf_counter()
+        try:
+            body = await read_capped_body(request, max_body, bodies)
+        except BodyError as exc:
+            stats.rejected += 1
+            stats.metrics.webhook_rejected("too_large" if exc.status == 413 else "body_budget")
+            log.warning("webhook POST refused before its signature was checked: %s", exc.reason)
+            return PlainTextResponse(exc.reason, status_code=exc.status)
         if app_secret:
             header = request.headers.get("x-hub-signature-256")
             if not header:
                 stats.rejected += 1
+                stats.metrics.webhook_rejected("missing_signature")
                 log.warning("webhook POST without X-Hub-Signature-256 rejected (%d bytes)", len(body))
                 return PlainTextResponse("Missing signature", status_code=401)
             if not signature_valid(body, header, app_secret):
                 stats.rejected += 1
+                stats.metrics.webhook_rejected("bad_signature")
                 log.warning("webhook POST with a wrong signature rejected (%d bytes)", len(body))
                 return PlainTextResponse("Invalid signature", status_code=403)
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            payload, pruned = decode_json(body)
+        except BodyError as exc:
             stats.rejected += 1
+            stats.metrics.webhook_rejected("malformed_json")
             log.warning("webhook POST with a valid signature but malformed JSON (%d bytes): %s", len(body),
-                        type(exc).__name__)
+                        exc.reason)
             return PlainTextResponse("Malformed JSON", status_code=400)
         parsed = parse_body(payload)
+        stats.dropped.update(parsed.dropped)
+        stats.dropped["too_deep"] += pruned
         stats.received += len(parsed.events)
+        stats.metrics.webhook_received(len(parsed.events))
         try:
             result = await inbox.accept(parsed.events)
         except Exception as exc:
@@ -77,8 +102,10 @@ def webhook_routes(
                       len(parsed.events), type(exc).__name__)
             return PlainTextResponse("Temporarily unavailable", status_code=503)
         stats.duplicates += result.duplicates
+        stats.metrics.webhook_duplicates(result.duplicates)
         for status in parsed.statuses:
             record_status(status)
+        stats.metrics.webhook_acked(time.perf_counter() - started)
         return PlainTextResponse("OK")
 
     def record_status(status: StatusUpdate) -> None:
@@ -88,6 +115,7 @@ def webhook_routes(
                         mask_phone(status.recipient), status.error_code, status.error_title,
                         status.error_detail)
             stats.send_errors[str(status.error_code)] += 1
+            stats.metrics.send_failed(status.error_code)
         if on_status is not None:
             on_status(status)
 

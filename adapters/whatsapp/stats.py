@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapters.observability.metrics import Metrics
+
 
 @dataclass
 class WebhookStats:
@@ -26,6 +28,10 @@ class WebhookStats:
     ignored: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     send_errors: Counter[str] = field(default_factory=Counter)
+    #: Parts of signed bodies left out, by reason (see inbound.parse_body); never retried.
+    dropped: Counter[str] = field(default_factory=Counter)
+    #: The Prometheus side of the same events (one registry per process; see adapters/observability).
+    metrics: Metrics = field(default_factory=Metrics, repr=False)
 
     def uptime(self) -> float:
         return time.time() - self.started_at
@@ -47,4 +53,5 @@ class WebhookStats:
             "ignored": self.ignored,
             "statuses": dict(self.statuses),
             "send_errors": dict(self.send_errors),
+            "dropped": {k: v for k, v in self.dropped.items() if v},
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from dataclasses import replace
 
@@ -13,7 +14,7 @@ from adapters.whatsapp.outbound import LogSender
 from app.admin import admin_routes
 from app.reload import FlowsReloader
 from app.runtime import action_signatures, build_runtime
-from app.web import create_app
+from app.web import create_app, staff_routes
 from tests.shipped import SHIPPED_FLOWS, edited, states_of
 
 
@@ -25,7 +26,7 @@ async def served(tmp_path):
                        admin_token="s3cret")
     runtime = build_runtime(settings)
     reloader = FlowsReloader(flows, action_signatures(runtime.actions), runtime.engine)
-    app = create_app(runtime, sender=LogSender(), routes=admin_routes(runtime.engine, reloader, settings.admin_token))
+    app = create_app(runtime, sender=LogSender(), routes=staff_routes(runtime, reloader))
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client:
             yield client, flows, runtime
@@ -75,11 +76,85 @@ async def test_reload_is_disabled_without_a_token(tmp_path):
     await runtime.aclose()
 
 
+async def test_graph_needs_the_admin_token(served):
+    client, _, _ = served
+    assert (await client.get("/flows/graph")).status_code == 401
+    assert (await client.get("/flows/graph", headers={"Authorization": "Bearer nope"})).status_code == 401
+    allowed = await client.get("/flows/graph", params={"flow": "nope"}, headers={"Authorization": "Bearer s3cret"})
+    assert allowed.status_code == 404  # past the check: no such flow
+
+
+async def test_security_headers_on_json_text_and_error_responses(served):
+    client, _, _ = served
+    responses = [await client.get("/health"), await client.get("/api/v1/status"), await client.get("/api/v1/webhook"),
+                 await client.get("/no/such/route"), await client.post("/api/v1/admin/flows/reload"),
+                 await client.post("/api/v1/auth/initiate-linking", json={})]
+    for response in responses:
+        headers = response.headers
+        assert headers["x-content-type-options"] == "nosniff", response.url
+        assert headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["referrer-policy"] == "no-referrer" and headers["cache-control"] == "no-store"
+        assert "strict-transport-security" not in headers  # plain HTTP here
+    https = httpx.AsyncClient(transport=client._transport, base_url="https://app")
+    async with https:
+        assert "max-age" in (await https.get("/health")).headers["strict-transport-security"]
+
+
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
 async def test_graph_is_served_as_svg(served):
     client, _, _ = served
+    assert (await client.get("/flows/graph", params={"flow": "seeker"})).status_code == 401
+    client.headers["Authorization"] = "Bearer s3cret"
     response = await client.get("/flows/graph", params={"flow": "seeker"})
     assert response.status_code == 200 and response.headers["content-type"] == "image/svg+xml"
     assert b"<svg" in response.content and b"property_detail" in response.content
     missing = await client.get("/flows/graph", params={"flow": "nope"})
     assert missing.status_code == 404 and "seeker" in missing.json()["flows"]
+
+
+ADMIN_ROUTES = [("POST", "/api/v1/admin/flows/reload"), ("GET", "/flows/graph"), ("GET", "/api/v1/users/stats")]
+
+
+@pytest.mark.parametrize("method,path", ADMIN_ROUTES)
+async def test_every_admin_route_needs_the_token(served, method, path):
+    client, _, _ = served
+    for headers in [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}]:
+        response = await client.request(method, path, headers=headers)
+        assert response.status_code == 401, (headers, response.text)
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_user_stats_count_links_activity_messages_and_whatsapp_bookings(served):
+    from datetime import UTC, datetime, timedelta
+
+    from engine.actions import ActionContext
+
+    client, _, runtime = served
+    auth = {"Authorization": "Bearer s3cret"}
+    empty = (await client.get("/api/v1/users/stats", headers=auth)).json()
+    assert empty["linked_total"] == 0 and empty["messages_today"] == 0 and empty["bookings_today"] == 0
+    seeker = {"id": "usr_ada", "role": "seeker", "name": "Ada", "email": "seeker@example.com"}
+    await runtime.linking.link_demo_user("+2348010000001", seeker)
+    await runtime.linking.link_demo_user("+2348010000002", {"id": "usr_x", "role": "agent", "name": "X"})
+    await runtime.linking.link_demo_user("+2348010000003", {"id": "usr_y", "role": "agent", "name": "Y"})
+    now = datetime.now(UTC)
+    await runtime.linking.record_inbound("+2348010000001", "Ada", now - timedelta(hours=2))
+    await runtime.linking.record_inbound("+2348010000002", "X", now - timedelta(days=3))
+    for text in ["hi", "menu"]:  # development mode: unsigned posts are processed
+        from tests.adapters.whatsapp import payloads as p
+
+        assert (await client.post("/api/v1/webhook", json=p.body([p.text("2348010000001", text)]))).status_code == 200
+    prop = (await runtime.inspector.available_properties()).items[0]
+    slot = (await runtime.inspector.inspection_slots(prop.id))[0]
+    ctx = ActionContext(phone="+2348010000001", user=seeker, vars={}, now=now)
+    await runtime.actions.call("inspector.book_inspection", ctx, {"property_id": prop.id, "slot_id": slot.id})
+    for _ in range(200):  # the webhook's events are processed in the background
+        stats = (await client.get("/api/v1/users/stats", headers=auth)).json()
+        if stats["messages_today"] == 2:
+            break
+        await asyncio.sleep(0.02)
+    assert stats["linked_by_role"] == {"seeker": 1, "agent": 2} and stats["linked_total"] == 3
+    assert stats["links_today"] == 3
+    assert (stats["active_24h"], stats["active_7d"]) == (1, 2)
+    assert stats["messages_today"] == 2 and stats["bookings_today"] == 1

@@ -82,6 +82,7 @@ class FakeGraphAPI:
     """The fake server; `start()`/`stop()` or use it as a context manager."""
 
     delay: float = 0.0
+    valid_token: str = ""  # when set, GET /{version}/{phone_id} refuses any other token
     calls: list[GraphCall] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -90,6 +91,7 @@ class FakeGraphAPI:
         self._ids = itertools.count(1)
         self.app = Starlette(routes=[
             Route("/{version}/{phone_id}/messages", self._messages, methods=["POST"]),
+            Route("/{version}/{phone_id}", self._phone_number, methods=["GET"]),
         ])
         self._server = LoopbackServer(self.app)
         self.url = self._server.url
@@ -181,6 +183,14 @@ class FakeGraphAPI:
             "contacts": [{"input": call.to, "wa_id": call.to}],
             "messages": [{"id": call.wamid}],
         })
+
+    async def _phone_number(self, request: Request) -> JSONResponse:
+        """The phone number's fields (what `doctor` reads); a token other than `valid_token` is expired (190)."""
+        if self.valid_token and request.headers.get("authorization") != f"Bearer {self.valid_token}":
+            return JSONResponse({"error": {"message": "Error validating access token", "type": "OAuthException",
+                                           "code": 190}}, status_code=401)
+        return JSONResponse({"id": request.path_params["phone_id"], "display_phone_number": "15550783881",
+                             "verified_name": "Inspector Test"})
 
     def start(self) -> FakeGraphAPI:
         self._server.start()

@@ -18,11 +18,11 @@ def free_port() -> int:
 class LoopbackServer:
     """`with LoopbackServer(app) as server: httpx.get(server.url + "/...")`."""
 
-    def __init__(self, app, *, port: int | None = None, lifespan: str = "auto") -> None:
+    def __init__(self, app, *, port: int | None = None, lifespan: str = "auto", **options) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan=lifespan, access_log=False)
+                                lifespan=lifespan, access_log=False, **options)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=f"loopback:{self.port}", daemon=True)
 

@@ -203,6 +203,33 @@ async def test_circuit_opens_fails_fast_then_probes(url: str, script: Script) ->
         assert client.breaker.state == "closed" and len(script.hits) == 7
 
 
+async def test_users_are_served_within_seconds_of_inspector_coming_back(url: str, script: Script) -> None:
+    """The default breaker probes every couple of seconds; it used to refuse for 30 s after an outage."""
+    script.steps = [(500, {}, {})]
+    clock = Clock()
+    client = InspectorClient(url, "secret-key", timeout=0.5, retries=0, sleep=Sleeps(), breaker=CircuitBreaker(clock=clock))
+    async with client:
+        for _ in range(5):
+            with pytest.raises(InspectorUnavailable):
+                await client.get_user("7")
+        assert client.breaker.state == "open"
+        script.steps = [(200, USER, {})]  # Inspector is back
+        clock.now += 3
+        assert (await client.get_user("7")).name == "Ada Seeker"
+        assert client.breaker.state == "closed"
+
+
+def test_a_probe_that_never_reports_does_not_keep_the_circuit_refusing() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(threshold=1, reset_after=2, probe_timeout=10, clock=clock)
+    breaker.record_failure()
+    clock.now += 2
+    assert breaker.allow() is True  # the probe; its task is then cancelled and never reports
+    assert breaker.allow() is False
+    clock.now += 10
+    assert breaker.allow() is True  # the lost probe expired: another one goes through
+
+
 async def test_not_found_does_not_count_as_failure(url: str, script: Script) -> None:
     script.steps = [(404, {"detail": "no such user"}, {})]
     async with make_client(url) as client:

@@ -71,7 +71,10 @@ def test_main_py_worker_processes_a_job_enqueued_by_another_process(tmp_path, gr
     settings = make_settings(tmp_path, graph.url)
     env = {**os.environ, "REDIS_URL": REDIS_URL, "FLOWS_PATH": str(settings.flows_path),
            "DATABASE_URL": settings.database_url, "WHATSAPP_TOKEN": "t", "WHATSAPP_PHONE_ID": "1234567890",
-           "WHATSAPP_GRAPH_URL": graph.url, "LOG_LEVEL": "INFO"}
+           "WHATSAPP_GRAPH_URL": graph.url, "LOG_LEVEL": "INFO",
+           # live mode (WhatsApp credentials) needs every production setting; this job uses none of the others
+           "WHATSAPP_APP_SECRET": "s", "WHATSAPP_VERIFY_TOKEN": "v", "SECRET_KEY": "k" * 40,
+           "INSPECTOR_API_BASE_URL": "http://127.0.0.1:9", "SMTP_HOST": "127.0.0.1"}
     enqueue = (
         "import asyncio, sys\n"
         "from arq.connections import ArqRedis\n"

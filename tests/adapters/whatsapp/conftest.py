@@ -155,7 +155,8 @@ def make_app(settings, engine, redis, prefix, *, sender=None, options=None, rout
 
     app = Starlette(routes=[
         *webhook_routes(pipeline.inbox, verify_token=settings.whatsapp_verify_token,
-                        app_secret=settings.whatsapp_app_secret, stats=stats),
+                        app_secret=settings.whatsapp_app_secret, stats=stats, max_body=settings.webhook_max_body,
+                        body_budget=settings.webhook_body_budget),
         *health_routes({"redis": redis_ok, **(health_checks or {})}, status_info),
         *routes,
     ], lifespan=lifespan)

@@ -53,8 +53,8 @@ async def test_two_processes_split_the_partitions_and_keep_each_users_order(fake
     users = [f"23480200000{i:02d}" for i in range(12)]
     async with running(a1) as c1, running(a2) as c2:
         p1, p2 = a1.state.pipeline, a2.state.pipeline
-        for _ in range(50):  # the first took everything; the second's arrival makes it give half back
-            if p1.partitions_owned and p2.partitions_owned and len(p1.partitions_owned) == 2:
+        for _ in range(100):  # the first took everything; the second's arrival makes it give half back
+            if len(p1.partitions_owned) == len(p2.partitions_owned) == 2:
                 break
             await asyncio.sleep(0.1)
         assert sorted(p1.partitions_owned + p2.partitions_owned) == [0, 1, 2, 3]

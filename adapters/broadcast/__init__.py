@@ -1,0 +1,1 @@
+"""Broadcasts: one message to a filtered audience of linked users, throttled, resumable, never twice."""
