@@ -12,8 +12,9 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from engine import paging
 from engine.actions import ActionCall, ActionContext, ActionError
-from engine.compiler import CompiledCommand, CompiledFlows
+from engine.compiler import CompiledCommand, CompiledFlows, keyword_form
 from engine.conversation import Conversation
 from engine.events import InboundEvent
 from engine.matching import capture, normalize
@@ -143,7 +144,7 @@ class Step:
             self.say_text(flows.spec.messages.get("stale_choice", ""))
             await self.reprompt()
             return True
-        typed = normalize(event.text)
+        typed = keyword_form(event.text)
         offer = self.offer_for_text(typed)
         if offer is not None:
             await self.choose(offer)
@@ -210,6 +211,9 @@ class Step:
 
     async def choose(self, offer: dict[str, Any]) -> None:
         conv = self.conversation
+        if offer.get("trigger") == paging.TRIGGER:
+            self.show_page(int(offer.get("page") or 0))
+            return
         if offer.get("into"):
             conv.vars[offer["into"]] = offer.get("item")
         scope = self.scope()
@@ -221,6 +225,15 @@ class Step:
             self.say_text(self.flows.render(offer["say"], self.scope()))
         found = self.flows.fire(conv.flow, conv.state, offer["trigger"])
         await self.enter(found or Target(conv.flow, conv.state))
+
+    def show_page(self, page: int) -> None:
+        """Another page of the waiting state's list ("More…"): its `say` again, the action not re-run."""
+        conv = self.conversation
+        state = self.flows.state(conv.flow, conv.state)
+        assert state is not None and state.say is not None
+        message, conv.offered = render_say(self.flows, state.say, self.scope(), conv.phone, page=page)
+        conv.prompt = message.to_dict()
+        self.turn.messages.append(message)
 
     async def run_command(self, command: CompiledCommand) -> None:
         spec = command.spec

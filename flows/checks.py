@@ -14,7 +14,7 @@ from jinja2 import TemplateSyntaxError, meta
 
 from flows import limits
 from flows.problems import Problem
-from flows.schema import REQUIRED_MESSAGES, ROLES, Choice, FlowFile, Say, State
+from flows.schema import MESSAGE_VARIABLES, REQUIRED_MESSAGES, ROLES, Choice, FlowFile, Say, State
 from flows.source import Path, Source
 from flows.targets import STAY, describe_unknown, resolve
 from flows.templating import create_environment
@@ -149,7 +149,7 @@ class FlowChecker:
             if key not in self.spec.messages:
                 self.add(("messages",), f"`messages.{key}` is missing (sent when {why})")
         for key, text in self.spec.messages.items():
-            self.template(("messages", key), text)
+            self.template(("messages", key), text, MESSAGE_VARIABLES.get(key, ()))
             if len(text) > limits.TEXT_BODY:
                 self.add(("messages", key), f"text is {len(text)} chars; WhatsApp allows {limits.TEXT_BODY}")
 
@@ -295,10 +295,11 @@ class FlowChecker:
         elif len(say.choices) > limits.MAX_ROWS:
             self.add((*path, "choices"), f"{len(say.choices)} choices but a WhatsApp list allows "
                                          f"{limits.MAX_ROWS} rows")
-        elif say.choices_from and count > limits.MAX_ROWS:
-            self.add((*path, "choices_from", "limit"),
-                     f"up to {count} rows with the {len(say.choices)} fixed choices; rows past "
-                     f"{limits.MAX_ROWS} are cut at render time (lower `limit`)", "note")
+        elif say.choices_from and not say.choices_from.paging:
+            self.add((*path, "choices_from", "paging"),
+                     f"this list source has no paging: items past the first "
+                     f"{min(dynamic, limits.MAX_ROWS - len(say.choices))} are never offered "
+                     "(remove `paging: false` so a 'More…' row pages through them)", "warning")
         elif say.style == "auto" and style == "list" and not say.choices_from and count > limits.MAX_BUTTONS:
             self.add((*path, "choices"), f"{count} choices: sent as a list message (WhatsApp allows "
                                          f"{limits.MAX_BUTTONS} buttons)", "note")

@@ -41,7 +41,10 @@ class ChoicesFrom(Model):
     into: str | None = Field(None, description="Context name the chosen item is stored under.")
     goto: str | None = None
     set: dict[str, Any] = Field(default_factory=dict)
-    limit: int = Field(10, ge=1, le=10)
+    limit: int = Field(10, ge=1, le=10, description="At most this many items per message.")
+    paging: bool = Field(
+        True, description="Items that do not fit get a 'More…' row showing the next page; false drops them."
+    )
 
 
 class Say(Model):
@@ -189,4 +192,11 @@ REQUIRED_MESSAGES = {
     "state_reset": "the saved place no longer exists after flows.yaml changed",
     "rate_limited": "the user sends too many messages",
     "internal_error": "something went wrong inside the engine",
+}
+
+#: Names the engine puts in scope when it renders these (optional) messages.
+MESSAGE_VARIABLES = {
+    "list_more": ("first", "last", "total", "page"),
+    "list_first": ("first", "last", "total", "page"),
+    "list_more_description": ("first", "last", "total", "page"),
 }

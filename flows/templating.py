@@ -72,7 +72,8 @@ def when(value: Any, fmt: str = "%a %-d %b, %H:%M") -> str:
     """ISO date/datetime text or object -> `Tue 1 Dec, 10:00`."""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            # A bare date ("2026-12-04") is a day, not midnight: no "00:00" in "What time on ...?".
+            value = date.fromisoformat(value) if len(value.strip()) == 10 else datetime.fromisoformat(value)
         except ValueError:
             return value
     if isinstance(value, datetime | date):

@@ -51,6 +51,8 @@ def slot_view(slot: Slot, tz: tzinfo) -> dict[str, Any]:
         "time": f"{local:%H:%M}",
         "when": when,
         "row_title": clip(when, ROW_TITLE),
+        # Under a row titled with the date and time: what the row adds, not the date again.
+        "places": clip(f"{places} ({slot.booked}/{slot.capacity} booked)", SUMMARY),
         "summary": clip(f"{when} · {places} ({slot.booked}/{slot.capacity} booked)", SUMMARY),
     }
 
