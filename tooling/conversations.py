@@ -33,7 +33,8 @@ from flows.source import Source, parse
 from flows.targets import STAY, resolve
 from tooling.harness import TestClock, UserSession, World, build_world, parse_duration, phone_for
 
-EXPECT_KEYS = {"says", "not_says", "matches", "buttons", "rows", "state", "called", "not_called", "silent"}
+EXPECT_KEYS = {"says", "not_says", "matches", "buttons", "rows", "descriptions", "state", "called", "not_called",
+               "silent", "kinds"}
 
 
 @dataclass
@@ -185,6 +186,15 @@ def check_turn(expect: Any, turn: Turn) -> str | None:
             problem = _compare_titles(key, expect[key], offered)
             if problem:
                 return problem
+    if "descriptions" in expect:  # of list rows, in order
+        described = [r.description for m in turn.messages if m.kind == "list" for r in m.rows]
+        problem = _compare_titles("descriptions", expect["descriptions"], described)
+        if problem:
+            return problem
+    if "kinds" in expect:  # the kinds of the messages sent, in order (text, buttons, list, image, ...)
+        sent = [m.kind for m in turn.messages]
+        if list(expect["kinds"]) != sent:
+            return f"message kinds are {sent}, expected {list(expect['kinds'])}"
     if "state" in expect and f"{turn.flow}.{turn.state}" != expect["state"]:
         return f"ended in {turn.flow}.{turn.state}, expected {expect['state']}"
     for wanted in _listed(expect.get("called")):

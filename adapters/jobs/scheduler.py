@@ -109,7 +109,7 @@ class JobScheduler:
         log.info("reminder for inspection %s %s for %s", inspection_id,
                  "scheduled" if job is not None else "already scheduled", at.isoformat())
         return {"scheduled": True, "job_id": job_id, "at": at.isoformat(), "new": job is not None,
-                "immediate": at < starts - self.lead, **rule}
+                "immediate": starts - at < self.lead, **rule}
 
     async def cancel_reminder(self, inspection_id: str) -> bool:
         """Drop the pending reminder of an inspection; False when there was none."""
