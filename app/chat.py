@@ -26,7 +26,16 @@ def format_message(message: OutboundMessage) -> str:
         lines.append(f"[{message.header}]")
     if message.kind == "template" and message.template:
         lines.append(f"(template {message.template.name}: {', '.join(message.template.params)})")
-    lines.append(message.text)
+    media = message.media or {}
+    if message.kind == "contacts":
+        lines.append(f"[contact card] {media.get('name')} {media.get('phone')}")
+    elif message.kind == "location":
+        lines.append(f"[location] {media.get('name') or ''} ({media.get('latitude')}, {media.get('longitude')})"
+                     + (f" {media.get('address')}" if media.get("address") else ""))
+    elif message.kind == "image":
+        lines.append(f"[photo] {media.get('url')}")
+    if message.text or message.kind not in ("contacts", "location", "image"):
+        lines.append(message.text)
     if message.kind == "buttons":
         lines += [f"  {i}. [{b.title}]" for i, b in enumerate(message.buttons, 1)]
     elif message.kind == "list":

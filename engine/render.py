@@ -10,7 +10,7 @@ import hashlib
 from typing import Any
 
 from engine.compiler import CompiledFlows
-from engine.messages import Button, OutboundMessage, Row
+from engine.messages import MEDIA_KINDS, Button, OutboundMessage, Row
 from engine.paging import more_offer, page_of
 from flows import limits
 from flows.schema import Say
@@ -85,6 +85,9 @@ def render_say(
 def fit_message(message: OutboundMessage) -> OutboundMessage:
     """Enforce every limit on a message built elsewhere (notifications, adapters); changes it in place."""
     if message.kind == "template":
+        return message
+    if message.kind in MEDIA_KINDS:
+        message.text = limits.fit(message.text, limits.MEDIA_CAPTION) if message.kind == "image" else ""
         return message
     if message.kind == "text":
         message.text = limits.fit(message.text if message.text.strip() else limits.ELLIPSIS, limits.TEXT_BODY)

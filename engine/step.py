@@ -18,6 +18,7 @@ from engine.compiler import CompiledCommand, CompiledFlows, keyword_form
 from engine.conversation import Conversation
 from engine.events import InboundEvent
 from engine.matching import capture, normalize
+from engine.media import render_media
 from engine.messages import OutboundMessage
 from engine.render import fit_message, render_say
 from engine.turn import Turn
@@ -313,6 +314,7 @@ class Step:
                     break
                 return f"branch:{index}"
         if state.say:
+            self.turn.messages.extend(render_media(flows, state.say, self.scope(), conv.phone))
             message, offered = render_say(flows, state.say, self.scope(), conv.phone)
             self.turn.messages.append(message)
             if state.waits:

@@ -263,6 +263,15 @@ class FlowChecker:
     def _check_say(self, flow_name: str, say: Say, path: Path) -> None:
         item_scope = ("item",) if say.choices_from else ()
         self.template((*path, "text"), say.text)
+        for key in ("contact", "location"):
+            card = getattr(say, key)
+            for field_name, value in (card.model_dump(exclude={"when"}) if card else {}).items():
+                self.template((*path, key, field_name), value)
+            if card and card.when:
+                self.template((*path, key, "if"), card.when, expression=True)
+        if say.photos:
+            self.template((*path, "photos", "items"), say.photos.items, expression=True)
+            self.template((*path, "photos", "caption"), say.photos.caption, ("item", "index"))
         for key in ("header", "footer"):
             value = getattr(say, key)
             if value is not None:

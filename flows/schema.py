@@ -47,8 +47,37 @@ class ChoicesFrom(Model):
     )
 
 
+class LocationPin(Model):
+    """A location message (a map pin) sent before the text, e.g. the way to a property."""
+
+    latitude: str = Field(description="Template or expression, e.g. `{{ booking.latitude }}`.")
+    longitude: str
+    name: str = ""
+    address: str = ""
+    when: str | None = Field(None, alias="if", description="Send it only when this expression holds.")
+
+
+class ContactCard(Model):
+    """A contact card sent before the text, e.g. the agent's, so one tap calls or chats."""
+
+    name: str
+    phone: str
+    when: str | None = Field(None, alias="if", description="Send it only when this expression holds.")
+
+
+class Photos(Model):
+    """Image messages sent before the text, one per item of a list of image URLs."""
+
+    items: str = Field(description="Expression giving the image URLs, e.g. `detail.images[:1]`.")
+    caption: str = Field("", description="Template with `item` (the URL) and `index` (1, 2, ...); <= 1024.")
+    limit: int = Field(1, ge=1, le=10)
+
+
 class Say(Model):
     text: str = Field(description="Message body, a Jinja2 template.")
+    location: LocationPin | None = None
+    contact: ContactCard | None = None
+    photos: Photos | None = None
     header: str | None = None
     footer: str | None = None
     choices: list[Choice] = Field(default_factory=list)
