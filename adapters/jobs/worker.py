@@ -20,6 +20,7 @@ from adapters.jobs.delivery import deliver_email, deliver_whatsapp
 from adapters.jobs.digests import send_daily_digests
 from adapters.jobs.reminders import send_inspection_reminder
 from adapters.jobs.scheduler import queue_name_for
+from adapters.jobs.sweep import sweep_reminders
 from adapters.jobs.store import DEFAULT_NAMESPACE
 from adapters.settings import Settings
 
@@ -34,6 +35,7 @@ def job_functions(settings: Settings) -> list[Function]:
         func(send_inspection_reminder, max_tries=tries),
         func(send_daily_digests, max_tries=tries),
         func(send_property_alerts, max_tries=tries),
+        func(sweep_reminders, max_tries=tries),
         func(deliver_whatsapp, max_tries=tries),
         func(deliver_email, max_tries=tries, keep_result=0),  # no copy of the code kept in results
     ]
@@ -53,6 +55,8 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
              max_tries=tries),
         cron(send_property_alerts, name="property_alerts", hour=alert_hours(settings.alerts_interval_hours),
              minute={0}, max_tries=tries),
+        # Every hour, off the hour so it does not queue behind the digests and alerts.
+        cron(sweep_reminders, name="reminder_sweep", minute={30}, max_tries=tries),
     ]
 
 
