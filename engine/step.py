@@ -138,6 +138,7 @@ class Step:
                 return True
             command = self.command(reply_id=event.reply_id)
             if command is not None:
+                conv.vars["payload"] = command_payload(command, event.reply_id)
                 await self.run_command(command)
                 return True
             if first:
@@ -192,7 +193,8 @@ class Step:
         for command in self.flows.commands:
             if not command.applies_to(role):
                 continue
-            if (text is not None and text in command.keywords) or (reply_id is not None and reply_id in command.ids):
+            if (text is not None and text in command.keywords) or (
+                    reply_id is not None and command_payload(command, reply_id) is not None):
                 return command
         return None
 
@@ -416,6 +418,18 @@ class Step:
 
 
 _NO_MATCH = object()
+
+
+def command_payload(command: CompiledCommand, reply_id: str) -> str | None:
+    """Whether a tapped id triggers `command`: "" for one of its ids, the rest of the id for a prefix id
+    (`call_agent:*` matches `call_agent:ins_102`, payload `ins_102`, so a notification's button can name
+    the booking it is about); None when it does not."""
+    if reply_id in command.ids:
+        return ""
+    for pattern in command.ids:
+        if pattern.endswith("*") and reply_id.startswith(pattern[:-1]) and len(reply_id) > len(pattern) - 1:
+            return reply_id[len(pattern) - 1:]
+    return None
 
 
 def _find(items: list[dict[str, Any]], key: str, value: Any) -> dict[str, Any] | None:

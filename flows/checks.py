@@ -177,7 +177,7 @@ class FlowChecker:
                 self.add(path, "a command needs `keywords:` or `ids:` to be triggered")
             if command.say:
                 self.template((*path, "say"), command.say)
-            self.values((*path, "set"), command.set)
+            self.values((*path, "set"), command.set, ("payload",) if any(i.endswith("*") for i in command.ids) else ())
             for flow_name, flow in self.spec.flows.items():
                 if command.roles is not None and flow.role not in command.roles:
                     continue

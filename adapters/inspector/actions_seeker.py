@@ -62,7 +62,11 @@ async def available_properties(
 
 @handles_errors(GONE)
 async def property_detail(deps: Deps, ctx: ActionContext, property_id: str) -> dict[str, Any]:
-    return property_view(await deps.client.get_property(str(property_id)))
+    """The property with its agent's name and phone (for "Contact agent") and its photos."""
+    prop = await deps.client.get_property(str(property_id))
+    agent = (await users_by_id(deps.client, [prop.agent_id])).get(prop.agent_id)
+    return {**property_view(prop), "agent_name": agent.name if agent else "",
+            "agent_phone": agent.phone if agent else ""}
 
 
 @handles_errors("No locations found.")

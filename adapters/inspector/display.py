@@ -72,6 +72,8 @@ def inspection_view(
         "property_title": title,
         "location": prop.location if prop else "",
         "address": prop.address if prop else "",
+        "latitude": prop.latitude if prop else None,
+        "longitude": prop.longitude if prop else None,
         "row_title": clip(f"{inspection.reference} {when}", ROW_TITLE),
         "summary": clip(f"{when} · {title}", SUMMARY),
     }

@@ -20,8 +20,8 @@ from adapters.jobs.delivery import deliver_email, deliver_whatsapp
 from adapters.jobs.digests import send_daily_digests
 from adapters.jobs.reminders import send_inspection_reminder
 from adapters.jobs.scheduler import queue_name_for
-from adapters.jobs.sweep import sweep_reminders
 from adapters.jobs.store import DEFAULT_NAMESPACE
+from adapters.jobs.sweep import sweep_reminders
 from adapters.settings import Settings
 
 log = logging.getLogger(__name__)

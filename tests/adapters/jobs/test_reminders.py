@@ -41,6 +41,10 @@ async def test_inside_the_window_the_reminder_is_free_form_text_with_buttons(wor
     assert sent.json["type"] == "interactive"
     assert "Reminder: your inspection of *2-Bed Flat, Yaba*" in sent.text
     assert inspection.reference in sent.text and "Tunde Agent" in sent.text
+    assert "bring a valid ID" in sent.text
+    buttons = [(b["reply"]["id"], b["reply"]["title"]) for b in sent.json["interactive"]["action"]["buttons"]]
+    assert buttons == [(f"call_agent:{inspection.id}", "Call agent"), (f"directions:{inspection.id}", "Get directions"),
+                       ("my_bookings", "My bookings")]
 
 
 async def test_an_inspection_starting_within_an_hour_gets_no_reminder(world, graph):
