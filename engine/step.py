@@ -128,7 +128,7 @@ class Step:
         state = flows.state(conv.flow, conv.state)
         assert state is not None
         conv.vars["input"] = event.text[:1000]
-        if event.kind == "other":
+        if event.kind == "other" or (event.kind == "location" and not any(r.capture == "location" for r in state.on)):
             self.say_text(flows.spec.messages.get("unsupported_message", ""))
             return True
         if event.reply_id is not None:
@@ -146,7 +146,7 @@ class Step:
             self.say_text(flows.spec.messages.get("stale_choice", ""))
             await self.reprompt()
             return True
-        typed = keyword_form(event.text)
+        typed = "" if event.kind == "location" else keyword_form(event.text)  # a pin's name is not a command
         offer = self.offer_for_text(typed)
         if offer is not None:
             await self.choose(offer)
@@ -200,6 +200,10 @@ class Step:
 
     def match_route(self, route: Any, typed: str) -> Any:
         text = self.event.text
+        if (route.capture == "location") != (self.event.kind == "location"):
+            return _NO_MATCH  # a shared location answers only `capture: location`, and only it does
+        if route.capture == "location":
+            return self.event.extra.get("location") or _NO_MATCH
         if route.keywords is not None:
             return typed if typed in self.flows.keywords(tuple(route.keywords)) else _NO_MATCH
         if route.regex is not None:

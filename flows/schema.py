@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-CaptureKind = Literal["email", "code", "number", "date", "time", "text"]
+CaptureKind = Literal["email", "code", "number", "date", "time", "text", "location"]
 ROLES = ("unlinked", "seeker", "agent", "inspector")
 
 

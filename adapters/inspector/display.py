@@ -13,6 +13,8 @@ from adapters.inspector.models import AlertPreferences, Inspection, Property, Sl
 
 ROW_TITLE = 24
 SUMMARY = 72
+STATUS_TEXT = {"scheduled": "scheduled", "completed": "✅ completed", "cancelled": "❌ cancelled",
+               "no_show": "🚫 no-show"}
 
 
 def clip(text: str, limit: int) -> str:
@@ -74,6 +76,7 @@ def inspection_view(
         "address": prop.address if prop else "",
         "latitude": prop.latitude if prop else None,
         "longitude": prop.longitude if prop else None,
+        "status_text": STATUS_TEXT.get(inspection.status, inspection.status),
         "row_title": clip(f"{inspection.reference} {when}", ROW_TITLE),
         "summary": clip(f"{when} · {title}", SUMMARY),
     }

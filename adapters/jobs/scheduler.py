@@ -132,6 +132,16 @@ class JobScheduler:
             removed, _ = await pipe.execute()
         return bool(removed)
 
+    # -- notices about one inspection ----------------------------------------------------------------
+
+    async def enqueue_notice(self, function: str, inspection_id: str, change: str, *, key: str = "") -> dict[str, Any]:
+        """Run `send_booking_notice` / `send_inspection_update` at once, under a deterministic job id, so a
+        replayed booking or a double tap enqueues the notice once."""
+        job_id = f"{self.namespace}:{function}:{inspection_id}:{change}{':' + key if key else ''}"
+        job = await self.queue.enqueue_job(function, str(inspection_id), change, _job_id=job_id,
+                                           _queue_name=self.queue_name)
+        return {"job_id": job_id, "new": job is not None}
+
     # -- deliveries ------------------------------------------------------------------------------
 
     async def enqueue_whatsapp(self, message: OutboundMessage, *, reason: str = "", defer: float = 1.0) -> str:

@@ -18,6 +18,7 @@ from arq.worker import Function, func
 from adapters.jobs.alerts import send_property_alerts
 from adapters.jobs.delivery import deliver_email, deliver_whatsapp
 from adapters.jobs.digests import send_daily_digests
+from adapters.jobs.notices import send_booking_notice, send_inspection_update
 from adapters.jobs.reminders import send_inspection_reminder
 from adapters.jobs.scheduler import queue_name_for
 from adapters.jobs.store import DEFAULT_NAMESPACE
@@ -36,6 +37,8 @@ def job_functions(settings: Settings) -> list[Function]:
         func(send_daily_digests, max_tries=tries),
         func(send_property_alerts, max_tries=tries),
         func(sweep_reminders, max_tries=tries),
+        func(send_booking_notice, max_tries=tries),
+        func(send_inspection_update, max_tries=tries),
         func(deliver_whatsapp, max_tries=tries),
         func(deliver_email, max_tries=tries, keep_result=0),  # no copy of the code kept in results
     ]

@@ -169,7 +169,25 @@ def parse_message(raw: Any, contacts: Mapping[str, Mapping[str, Any]] | None = N
             message_type="button",
             **base,
         )
+    if mtype == "location":  # a shared pin ("Near me"); without usable coordinates it is unreadable
+        pin = _location(raw.get("location"))
+        if pin is not None:
+            extra["location"] = pin
+            return InboundEvent(kind="location", text=pin["name"] or pin["address"], message_type="location", **base)
     return InboundEvent(kind="other", message_type=mtype, **base)
+
+
+def _location(raw: Any) -> dict[str, Any] | None:
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        latitude, longitude = float(raw["latitude"]), float(raw["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return {"latitude": latitude, "longitude": longitude, "name": str(raw.get("name") or "")[:200],
+            "address": str(raw.get("address") or "")[:300]}
 
 
 def parse_status(raw: Any) -> StatusUpdate | None:
