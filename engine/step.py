@@ -219,7 +219,7 @@ class Step:
     async def choose(self, offer: dict[str, Any]) -> None:
         conv = self.conversation
         if offer.get("trigger") == paging.TRIGGER:
-            self.show_page(int(offer.get("page") or 0))
+            await self.show_page(int(offer.get("page") or 0))
             return
         if offer.get("into"):
             conv.vars[offer["into"]] = offer.get("item")
@@ -233,11 +233,13 @@ class Step:
         found = self.flows.fire(conv.flow, conv.state, offer["trigger"])
         await self.enter(found or Target(conv.flow, conv.state))
 
-    def show_page(self, page: int) -> None:
+    async def show_page(self, page: int) -> None:
         """Another page of the waiting state's list ("More…"): its `say` again, the action not re-run."""
         conv = self.conversation
         state = self.flows.state(conv.flow, conv.state)
-        assert state is not None and state.say is not None
+        if state is None or state.say is None or state.say.choices_from is None:  # flows changed under it
+            await self.enter(Target(conv.flow, conv.state))
+            return
         message, conv.offered = render_say(self.flows, state.say, self.scope(), conv.phone, page=page)
         conv.prompt = message.to_dict()
         self.turn.messages.append(message)
