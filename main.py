@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from adapters.settings import Settings
+from flows.problems import FlowsError
 
 
 def _configure_logging(level: str) -> None:
@@ -79,13 +80,17 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _runtime_or_explain(settings: Settings, consequence: str):  # type: ignore[no-untyped-def]
-    """The runtime, or None after printing every problem of a broken flows.yaml (nothing half-started)."""
+def _runtime_or_explain(settings: Settings, consequence: str, *, check_only: bool = False):  # type: ignore[no-untyped-def]
+    """The runtime, or None after printing every problem of a broken flows.yaml (nothing half-started).
+
+    `check_only`: build it to check flows.yaml and the settings, then close it (the workers build their own)."""
     from app.runtime import build_runtime
-    from flows.problems import FlowsError
 
     try:
-        return build_runtime(settings)
+        runtime = build_runtime(settings, migrate=False if check_only else None)
+        if check_only:
+            asyncio.run(runtime.aclose())
+        return runtime
     except FlowsError as exc:
         print(exc, file=sys.stderr)
         print(f"flows.yaml has errors (see `python main.py check`); {consequence}.", file=sys.stderr)
@@ -108,52 +113,34 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve the webhook app with uvicorn; the runtime is built first so a broken flows.yaml stops here."""
+    """Serve the webhook app with uvicorn; flows.yaml is checked first so a broken file stops here."""
     import uvicorn
 
-    from adapters.jobs.delivery import whatsapp_retry_hook
-    from adapters.whatsapp.outbound import build_sender
-    from app.admin import admin_routes
-    from app.inprocess import start_inprocess_jobs
-    from app.reload import FlowsReloader
-    from app.runtime import action_signatures
-    from app.web import create_app
+    from app.server import build_serve_app, prepare, uvicorn_options
 
     if settings.whatsapp_configured and settings.secret_key == Settings().secret_key:
         print("SECRET_KEY is the development default; set a long random SECRET_KEY before serving real "
               "WhatsApp traffic (it keys the hashes of link codes).", file=sys.stderr)
         return 1
-
-    async def main() -> int:
-        runtime = _runtime_or_explain(settings, "the server was not started")
-        if runtime is None:
+    if args.workers > 1 and not settings.redis_url:
+        print("--workers above 1 needs REDIS_URL: the workers share the inbox, conversations and leases through "
+              "Redis (without it each would have its own in-process store).", file=sys.stderr)
+        return 2
+    prepare(settings)
+    options = {**uvicorn_options(settings), "host": args.host, "port": args.port}
+    if args.workers > 1:
+        if _runtime_or_explain(settings, "the server was not started", check_only=True) is None:
             return 1
-        if not settings.whatsapp_configured:
-            logging.getLogger("serve").warning(
-                "WHATSAPP_TOKEN/WHATSAPP_PHONE_ID not set: development mode, replies are logged, not sent. "
-                "Use `python main.py chat` to talk to the bot locally.")
-        scheduler = runtime.extras["jobs.scheduler"]
-        sender = build_sender(settings, retry=whatsapp_retry_hook(scheduler))
-        jobs = None
-        if not settings.redis_url:  # no separate worker in embedded mode: run the jobs here
-            jobs = await start_inprocess_jobs(runtime, sender)
-        reloader = FlowsReloader(settings.flows_path, action_signatures(runtime.actions), runtime.engine)
-        reloader.start()  # watches flows.yaml and listens for SIGHUP
-        app = create_app(runtime, sender=sender,
-                         routes=admin_routes(runtime.engine, reloader, settings.admin_token))
-        config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level.lower(),
-                                proxy_headers=True, server_header=False)
-        try:
-            await uvicorn.Server(config).serve()
-        finally:
-            await reloader.stop()
-            if jobs is not None:
-                await jobs.aclose()
-            await sender.aclose()
-            await runtime.aclose()
+        uvicorn.run("app.server:create_serve_app", factory=True, workers=args.workers, **options)
         return 0
-
-    return asyncio.run(main())
+    try:
+        app = build_serve_app(settings)
+    except FlowsError as exc:
+        print(exc, file=sys.stderr)
+        print("flows.yaml has errors (see `python main.py check`); the server was not started.", file=sys.stderr)
+        return 1
+    uvicorn.Server(uvicorn.Config(app, **options)).run()
+    return 0
 
 
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
@@ -306,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the WhatsApp webhook and REST API")
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="worker processes sharing the work through Redis "
+                   "(needs REDIS_URL; default 1)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("sandbox", help="serve the sandbox Inspector API")

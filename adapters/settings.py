@@ -54,6 +54,7 @@ class Settings:
     whatsapp_graph_url: str = "https://graph.facebook.com"
     rate_limit_per_minute: int = 10
     dedupe_ttl: int = 7 * 24 * 3600
+    pipeline_partitions: int = 16
 
     inspector_api_base_url: str = ""
     inspector_api_key: str = field(default="", repr=False)
@@ -93,6 +94,7 @@ class Settings:
             whatsapp_graph_url=env.get("WHATSAPP_GRAPH_URL") or defaults.whatsapp_graph_url,
             rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute),
             dedupe_ttl=_int(env, "DEDUPE_TTL", defaults.dedupe_ttl),
+            pipeline_partitions=max(1, _int(env, "PIPELINE_PARTITIONS", defaults.pipeline_partitions)),
             inspector_api_base_url=env.get("INSPECTOR_API_BASE_URL", ""),
             inspector_api_key=env.get("INSPECTOR_API_KEY", ""),
             inspector_timeout=_float(env, "INSPECTOR_TIMEOUT", defaults.inspector_timeout),

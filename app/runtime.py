@@ -30,6 +30,7 @@ from adapters.jobs.scheduler import JobScheduler
 from adapters.jobs.store import DEFAULT_NAMESPACE
 from adapters.redis import connect_redis
 from adapters.settings import Settings
+from adapters.whatsapp.keys import PipelineKeys
 from engine.actions import ActionRegistry
 from engine.compiler import CompiledFlows
 from engine.interpreter import Engine
@@ -50,6 +51,7 @@ class Runtime:
     linking: LinkingService
     database: AccountsDatabase
     email: EmailSender
+    pipeline_keys: PipelineKeys
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def aclose(self) -> None:
@@ -132,9 +134,10 @@ def build_runtime(
     registry, linking = build_actions(settings, redis=redis, inspector=inspector, database=database, email=email,
                                       clock=clock, scheduler=scheduler)
     loaded = load_checked_flows(settings, registry)
-    store = ConversationStore(redis, ttl=settings.conversation_ttl)
+    keys = PipelineKeys(partitions=settings.pipeline_partitions)
+    store = ConversationStore(redis, prefix=keys.conversation_prefix, ttl=settings.conversation_ttl)
     engine = Engine(CompiledFlows(loaded), registry, store, clock=clock)
     logger.info("flows %s loaded (%s): %s", settings.flows_path, loaded.hash, loaded.report.summary(loaded.path))
     return Runtime(settings=settings, redis=redis, embedded_redis=embedded, actions=registry, engine=engine,
-                   inspector=inspector, linking=linking, database=database, email=email,
+                   inspector=inspector, linking=linking, database=database, email=email, pipeline_keys=keys,
                    extras={"jobs.scheduler": scheduler})

@@ -51,18 +51,19 @@ class Engine:
         """Lock and load the user's conversation, run one turn, save and unlock (chat, tests, jobs)."""
         async with self.store.checkout(event.phone) as checkout:
             turn = await self.run_turn(event, checkout.conversation)
-            assert turn.conversation is not None
-            await checkout.commit(turn.conversation)
+            if turn.conversation is not None:  # None: a new user's first turn crashed, nothing to keep
+                await checkout.commit(turn.conversation)
         return turn
 
     async def run_turn(self, event: InboundEvent, conversation: Conversation | None) -> Turn:
         """One turn on a conversation the caller loaded; the store is never touched.
 
         The caller commits `turn.conversation` (the state after the turn) together with whatever else must
-        change atomically with it (the WhatsApp pipeline writes it with the replies and the inbox ack)."""
-        step = Step(self, self.flows, event, conversation)
+        change atomically with it (the WhatsApp pipeline writes it with the replies and the inbox ack).
+        The turn works on a copy: when it crashes, `turn.conversation` is `conversation` itself, unchanged
+        (None for a new user), `turn.error` says why and the reply is `messages.internal_error`."""
+        step = Step(self.flows, event, conversation, actions=self.actions, now=self.clock(), counts=self.counts)
         turn = await step.run()
-        turn.conversation = step.conversation
         self.counts["events"] += 1
         return turn
 
@@ -104,8 +105,9 @@ class Engine:
             previous = checkout.conversation
             conversation = Conversation(phone=phone, flow=flow, state=state, vars={"user": user},
                                         flows_hash=flows.hash, version=previous.version if previous else 0)
-            step = Step(self, flows, InboundEvent(phone=phone), conversation)
-            await step.enter(Target(flow, state))
-            step.turn.flow, step.turn.state = conversation.flow, conversation.state
-            await checkout.commit(conversation)
-        return step.turn
+            step = Step(flows, InboundEvent(phone=phone), conversation, actions=self.actions, now=self.clock(),
+                        counts=self.counts)
+            turn = await step.start_at(Target(flow, state))
+            assert turn.conversation is not None
+            await checkout.commit(turn.conversation)
+        return turn

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engine.offers import Offer
+
 #: The trigger of a "More…" offer; it is not an edge of the flow (the state stays where it is).
 TRIGGER = "more"
 MORE_TEXT = "More…"
@@ -45,15 +47,15 @@ def page_of(items: list[Any], limit: int, room: int, number: int = 0, *, enabled
                 min(start + size, len(items)), len(items))
 
 
-def more_offer(page: Page, messages: dict[str, str], render: Any) -> dict[str, Any]:
+def more_offer(page: Page, messages: dict[str, str], render: Any) -> Offer:
     """The "More…" (or, on the last page, "Back to the first") offer for `page`; `render(source, scope)`."""
     assert page.next is not None
     key, default = ("list_first", FIRST_TEXT) if page.next == 0 else ("list_more", MORE_TEXT)
     scope = {"first": page.first, "last": page.last, "total": page.total, "page": page.next + 1}
-    return {
-        "id": f"{TRIGGER}:{page.next}",
-        "title": render(messages.get(key) or default, scope),
-        "description": render(messages.get("list_more_description") or DESCRIPTION, scope),
-        "trigger": TRIGGER,
-        "page": page.next,
-    }
+    return Offer(
+        id=f"{TRIGGER}:{page.next}",
+        title=render(messages.get(key) or default, scope),
+        description=render(messages.get("list_more_description") or DESCRIPTION, scope),
+        trigger=TRIGGER,
+        item={"page": page.next},  # which page "More…" shows, stored with the offer
+    )

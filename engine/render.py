@@ -11,19 +11,21 @@ from typing import Any
 
 from engine.compiler import CompiledFlows
 from engine.messages import MEDIA_KINDS, Button, OutboundMessage, Row
+from engine.offers import Offer
 from engine.paging import more_offer, page_of
 from flows import limits
+from flows.edges import FROM, choice_trigger
 from flows.schema import Say
 
 
 def render_say(
     compiled: CompiledFlows, say: Say, scope: dict[str, Any], phone: str, page: int = 0
-) -> tuple[OutboundMessage, list[dict[str, Any]]]:
+) -> tuple[OutboundMessage, list[Offer]]:
     """The message for `say`, and the choices it offers (stored to match the user's answer).
 
     `page` is the page of a `choices_from` list that does not fit (see engine.paging)."""
-    offered: list[dict[str, Any]] = []
-    more: dict[str, Any] | None = None
+    offered: list[Offer] = []
+    more: Offer | None = None
     if say.choices_from:
         cf = say.choices_from
         items = compiled.evaluate(cf.items, scope)
@@ -33,29 +35,31 @@ def render_say(
             more = more_offer(shown, compiled.spec.messages, compiled.render)
         for item in shown.items:
             item_scope = {**scope, "item": item}
-            offered.append({
-                "id": compiled.render(cf.id, item_scope),
-                "title": compiled.render(cf.title, item_scope),
-                "description": compiled.render(cf.description, item_scope) if cf.description else "",
-                "trigger": "from",
-                "item": item,
-                "into": cf.into,
-                "set": compiled.value(cf.set, item_scope) if cf.set else {},
-            })
+            offered.append(Offer(
+                id=compiled.render(cf.id, item_scope),
+                title=compiled.render(cf.title, item_scope),
+                description=compiled.render(cf.description, item_scope) if cf.description else "",
+                trigger=FROM,
+                item=item,
+                into=cf.into,
+                set=compiled.value(cf.set, item_scope) if cf.set else {},
+            ))
     if more is not None:
         offered.append(more)
     for choice in say.choices:
         if choice.when and not compiled.evaluate(choice.when, scope):
             continue
-        offered.append({
-            "id": compiled.render(choice.id, scope),
-            "title": compiled.render(choice.title, scope),
-            "description": compiled.render(choice.description, scope) if choice.description else "",
-            "trigger": f"choice:{choice.id}",
-            "say": choice.say,
-            "set": choice.set,
-        })
-    offered = _unique_ids(offered[: limits.MAX_ROWS])
+        offered.append(Offer(
+            id=compiled.render(choice.id, scope),
+            title=compiled.render(choice.title, scope),
+            description=compiled.render(choice.description, scope) if choice.description else "",
+            trigger=choice_trigger(choice.id),
+            say=choice.say,
+            set=choice.set,
+        ))
+    offered = offered[: limits.MAX_ROWS]
+    for offer, unique in zip(offered, _unique_ids([o.id for o in offered]), strict=True):
+        offer.id = unique
     text = compiled.render(say.text, scope).strip() or limits.ELLIPSIS
     message = OutboundMessage(
         to=phone,
@@ -68,15 +72,15 @@ def render_say(
         message.header = message.footer = None
         return message, offered
     message.text = limits.fit(text, limits.INTERACTIVE_BODY)
-    style = limits.choice_style(len(offered), any(o["description"] for o in offered), say.style)
+    style = limits.choice_style(len(offered), any(o.description for o in offered), say.style)
     if style == "buttons":
         message.kind = "buttons"
-        message.buttons = [Button(o["id"], _title(o, i, limits.BUTTON_TITLE)) for i, o in enumerate(offered)]
+        message.buttons = [Button(o.id, _title(o.title, i, limits.BUTTON_TITLE)) for i, o in enumerate(offered)]
     else:
         message.kind = "list"
         message.list_button = limits.fit(compiled.render(say.list_button, scope), limits.LIST_BUTTON)
         message.rows = [
-            Row(o["id"], _title(o, i, limits.ROW_TITLE), limits.fit(o["description"], limits.ROW_DESCRIPTION))
+            Row(o.id, _title(o.title, i, limits.ROW_TITLE), limits.fit(o.description, limits.ROW_DESCRIPTION))
             for i, o in enumerate(offered)
         ]
     return message, offered
@@ -100,22 +104,22 @@ def fit_message(message: OutboundMessage) -> OutboundMessage:
         message.rows = [Row(b.id, b.title) for b in message.buttons]
         message.buttons = []
     if message.kind == "buttons":
-        offers = _unique_ids([{"id": b.id, "title": b.title} for b in message.buttons])
-        message.buttons = [Button(o["id"], _title(o, i, limits.BUTTON_TITLE)) for i, o in enumerate(offers)]
+        ids = _unique_ids([b.id for b in message.buttons])
+        message.buttons = [Button(ids[i], _title(b.title, i, limits.BUTTON_TITLE))
+                           for i, b in enumerate(message.buttons)]
     else:
-        offers = _unique_ids([{"id": r.id, "title": r.title, "description": r.description}
-                              for r in message.rows[: limits.MAX_ROWS]])
+        rows = message.rows[: limits.MAX_ROWS]
+        ids = _unique_ids([r.id for r in rows])
         message.rows = [
-            Row(o["id"], _title(o, i, limits.ROW_TITLE), limits.fit(o["description"], limits.ROW_DESCRIPTION))
-            for i, o in enumerate(offers)
+            Row(ids[i], _title(r.title, i, limits.ROW_TITLE), limits.fit(r.description, limits.ROW_DESCRIPTION))
+            for i, r in enumerate(rows)
         ]
         message.list_button = limits.fit(message.list_button.strip() or "Choose", limits.LIST_BUTTON)
     return message
 
 
-def _title(offer: dict[str, Any], index: int, limit: int) -> str:
-    title = offer["title"].strip() or f"Option {index + 1}"
-    return limits.fit(title, limit)
+def _title(title: str, index: int, limit: int) -> str:
+    return limits.fit(title.strip() or f"Option {index + 1}", limit)
 
 
 def _id(value: str) -> str:
@@ -124,14 +128,17 @@ def _id(value: str) -> str:
     return "h:" + hashlib.sha256(value.encode()).hexdigest()
 
 
-def _unique_ids(offered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _unique_ids(ids: list[str]) -> list[str]:
+    """The ids, each within WhatsApp's length limit and unique in its message (a tap must say which)."""
     seen: set[str] = set()
-    for i, offer in enumerate(offered):
-        offer["id"] = _id(offer["id"].strip() or f"choice-{i + 1}")
-        if offer["id"] in seen:
-            offer["id"] = _id(f"{offer['id']}#{i + 1}")
-        seen.add(offer["id"])
-    return offered
+    out: list[str] = []
+    for i, raw in enumerate(ids):
+        value = _id(raw.strip() or f"choice-{i + 1}")
+        if value in seen:
+            value = _id(f"{value}#{i + 1}")
+        seen.add(value)
+        out.append(value)
+    return out
 
 
 def _as_list(items: Any) -> list[Any]:

@@ -22,13 +22,16 @@ class Turn:
     notices: list[str] = field(default_factory=list)
     #: The conversation as this turn leaves it, for the caller to commit (None: nothing to save).
     conversation: Conversation | None = None
+    #: Set when the turn crashed and was rolled back (`conversation` is then the one loaded, unchanged).
+    error: str | None = None
 
 
 class ConversationEngine(Protocol):
     """What a channel adapter needs from the engine."""
 
-    async def handle(self, event: InboundEvent) -> Turn:
-        """Load the user's conversation, match the input, run actions, render replies, save."""
+    async def run_turn(self, event: InboundEvent, conversation: Conversation | None) -> Turn:
+        """Match the input against the loaded conversation, run actions, render replies; the caller commits
+        `turn.conversation` (the store is not touched)."""
         ...
 
     def notice(self, phone: str, key: str, **values: object) -> OutboundMessage:

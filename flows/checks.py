@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import TemplateSyntaxError, meta
 
+from flows import edges as flow_edges
 from flows import limits
 from flows.problems import Problem
 from flows.schema import MESSAGE_VARIABLES, REQUIRED_MESSAGES, ROLES, Choice, FlowFile, Say, State
@@ -247,18 +248,10 @@ class FlowChecker:
         if state.goto is not None and (state.on or (state.say and (state.say.choices or state.say.choices_from))):
             self.add((*path, "goto"), "`goto` moves on at once, so the choices and routes of this state can "
                                       "never be used (remove `goto`, or move the choices to the target)")
-        if state.waits and not self._has_way_forward(state):
+        if flow_edges.is_dead_end(state):
             self.add(path, "dead end: the state waits for input but offers no choices, `on:` routes, "
                            "`otherwise.goto` or `goto`, so users could only leave with a command "
                            "(add choices, e.g. one leading to `@menu`)")
-
-    @staticmethod
-    def _has_way_forward(state: State) -> bool:
-        if state.on or (state.otherwise and state.otherwise.goto):
-            return True
-        if state.say and (state.say.choices or state.say.choices_from):
-            return True
-        return False
 
     def _check_say(self, flow_name: str, say: Say, path: Path) -> None:
         item_scope = ("item",) if say.choices_from else ()
@@ -364,50 +357,9 @@ class FlowChecker:
                 self.add((*path, "choices"), f"notifications carry at most {limits.MAX_BUTTONS} buttons")
 
     def _check_reachability(self) -> None:
-        spec = self.spec
-        seen: set[tuple[str, str]] = set()
-        frontier: list[tuple[str, str]] = []
-        for flow_name, flow in spec.flows.items():
-            for root in (flow.start, flow.menu):
-                frontier.append((flow_name, root))
-            for command in spec.commands.values():
-                if command.roles is not None and flow.role not in command.roles:
-                    continue
-                found = resolve(command.goto, flow_name, spec)
-                if found:
-                    frontier.append((found.flow, found.state))
-        while frontier:
-            node = frontier.pop()
-            flow = spec.flows.get(node[0])
-            if node in seen or flow is None or node[1] not in flow.states:
-                continue
-            seen.add(node)
-            for target in _targets(flow.states[node[1]]):
-                found = resolve(target, node[0], spec)
-                if found:
-                    frontier.append((found.flow, found.state))
-        for flow_name, flow in spec.flows.items():
+        seen = flow_edges.reachable(self.spec)
+        for flow_name, flow in self.spec.flows.items():
             for state_name in flow.states:
                 if (flow_name, state_name) not in seen:
                     self.add(("flows", flow_name, "states", state_name),
                              "unreachable: no choice, route or goto leads here", "warning")
-
-
-def _targets(state: State) -> Iterator[str]:
-    for target in (state.on_error, state.on_empty, state.goto):
-        if target:
-            yield target
-    for branch in state.branch:
-        if branch.goto:
-            yield branch.goto
-    for route in state.on:
-        if route.goto:
-            yield route.goto
-    if state.otherwise and state.otherwise.goto:
-        yield state.otherwise.goto
-    if state.say:
-        for choice in state.say.choices:
-            if choice.goto:
-                yield choice.goto
-        if state.say.choices_from and state.say.choices_from.goto:
-            yield state.say.choices_from.goto

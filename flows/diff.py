@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from flows import edges as flow_edges
 from flows.schema import FlowFile, State
 
 
@@ -72,17 +73,8 @@ def diff_specs(old: FlowFile, new: FlowFile) -> FlowsDiff:
 
 
 def edges(state: State) -> dict[str, str]:
-    """Every edge with a target, keyed like the engine's triggers."""
-    found: dict[str, str | None] = {"error": state.on_error, "empty": state.on_empty, "next": state.goto}
-    found.update({f"branch:{i}": b.goto for i, b in enumerate(state.branch)})
-    found.update({f"on:{i}": r.goto for i, r in enumerate(state.on)})
-    if state.otherwise:
-        found["otherwise"] = state.otherwise.goto
-    if state.say:
-        found.update({f"choice:{c.id}": c.goto for c in state.say.choices})
-        if state.say.choices_from:
-            found["from"] = state.say.choices_from.goto
-    return {k: v for k, v in found.items() if v}
+    """Every edge with a target, keyed by its trigger (`flows.edges`), as `diff` compares them."""
+    return {edge.trigger: edge.target for edge in flow_edges.edges(state) if edge.target}
 
 
 def texts(spec: FlowFile) -> dict[str, str]:

@@ -13,10 +13,10 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Literal
 
-from flows.schema import FlowFile, State
-from flows.targets import STAY, resolve
+from flows import edges as flow_edges
+from flows.edges import EdgeKind
+from flows.schema import FlowFile
 
-EdgeKind = Literal["choice", "pick", "route", "otherwise", "branch", "next", "error", "empty"]
 INSTALL_HINT = ("the Graphviz `dot` program is needed for SVG/PNG: install it with `apt-get install graphviz` "
                 "(Debian/Ubuntu) or `brew install graphviz` (macOS), or use --format mermaid|dot")
 
@@ -39,6 +39,8 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Edge:
+    """A drawn edge between two node ids; its kind and label are those of the `flows.edges.Edge` it draws."""
+
     source: str
     target: str
     label: str
@@ -59,94 +61,31 @@ def build_graph(spec: FlowFile, flow: str | None = None) -> FlowGraph:
     if flow is not None and flow not in spec.flows:
         raise KeyError(f"no flow `{flow}` (flows: {', '.join(spec.flows)})")
     names = [flow] if flow else list(spec.flows)
-    reached = reachable(spec)
+    reached = flow_edges.reachable(spec)
     graph = FlowGraph(title=f"flow {flow}" if flow else "all flows")
     ids: dict[tuple[str, str], str] = {}
     for name in names:
         for state_name, state in spec.flows[name].states.items():
             node = Node(name, state_name, state_name, call=state.call, waits=state.waits,
-                        unreachable=(name, state_name) not in reached, dead_end=is_dead_end(state))
+                        unreachable=(name, state_name) not in reached,
+                        dead_end=flow_edges.is_dead_end(state))
             graph.nodes.append(node)
             ids[(name, state_name)] = node.id
         graph.starts[name] = ids[(name, spec.flows[name].start)]
     for name in names:
         for state_name, state in spec.flows[name].states.items():
-            for kind, label, target in transitions(state):
-                found = resolve(target, name, spec) if target and target != STAY else None
-                if found is None:
-                    continue
+            for edge, found in flow_edges.moves(spec, name, state):
                 key = (found.flow, found.state)
                 if key not in ids:
                     stub = Node(found.flow, found.state, f"{found.flow}.{found.state}", external=True)
                     graph.nodes.append(stub)
                     ids[key] = stub.id
-                graph.edges.append(Edge(ids[(name, state_name)], ids[key], label, kind))
+                graph.edges.append(Edge(ids[(name, state_name)], ids[key], edge.label, edge.kind))
     for command_name, command in spec.commands.items():
         words = ", ".join(command.keywords or command.ids) or command_name
         roles = f" ({', '.join(command.roles)})" if command.roles else ""
         graph.commands.append(f"{words} → {command.goto}{roles}")
     return graph
-
-
-def transitions(state: State) -> list[tuple[EdgeKind, str, str | None]]:
-    """Every way out of a state as (kind, label, target), labelled with the input that takes it."""
-    out: list[tuple[EdgeKind, str, str | None]] = []
-    if state.call:
-        out.append(("error", "on_error", state.on_error))
-        out.append(("empty", "on_empty", state.on_empty))
-    for branch in state.branch:
-        out.append(("branch", f"if {branch.when}", branch.goto))
-    if state.say:
-        for choice in state.say.choices:
-            label = f"[{choice.title}]" + (f" if {choice.when}" if choice.when else "")
-            out.append(("choice", label, choice.goto))
-        if state.say.choices_from:
-            out.append(("pick", f"pick from {state.say.choices_from.items}", state.say.choices_from.goto))
-    for route in state.on:
-        if route.keywords is not None:
-            label = "says " + " / ".join(route.keywords)
-        elif route.regex is not None:
-            label = f"/{route.regex}/"
-        else:
-            label = f"‹{route.capture}›"
-        out.append(("route", label, route.goto))
-    if state.otherwise:
-        out.append(("otherwise", "otherwise", state.otherwise.goto))
-    if state.goto:
-        out.append(("next", "then", state.goto))
-    return out
-
-
-def is_dead_end(state: State) -> bool:
-    """A state that waits but leads nowhere: only a global command gets the user out."""
-    if not state.waits:
-        return False
-    return not any(target and target != STAY for kind, _, target in transitions(state)
-                   if kind not in ("error", "empty", "branch"))
-
-
-def reachable(spec: FlowFile) -> set[tuple[str, str]]:
-    """States reachable from each flow's start and menu and from the global commands."""
-    frontier: list[tuple[str, str]] = []
-    for name, flow in spec.flows.items():
-        frontier += [(name, flow.start), (name, flow.menu)]
-        for command in spec.commands.values():
-            if command.roles is None or flow.role in command.roles:
-                found = resolve(command.goto, name, spec)
-                if found:
-                    frontier.append((found.flow, found.state))
-    seen: set[tuple[str, str]] = set()
-    while frontier:
-        node = frontier.pop()
-        flow = spec.flows.get(node[0])
-        if node in seen or flow is None or node[1] not in flow.states:
-            continue
-        seen.add(node)
-        for _, _, target in transitions(flow.states[node[1]]):
-            found = resolve(target, node[0], spec) if target and target != STAY else None
-            if found:
-                frontier.append((found.flow, found.state))
-    return seen
 
 
 # -- Mermaid ---------------------------------------------------------------------------------------------

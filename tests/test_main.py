@@ -49,9 +49,55 @@ def test_serve_passes_metas_verification_handshake(tmp_path):
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=20)
     assert "development mode" in output
+    assert "event loop: uvloop" in output
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status says what stopped it.
     assert "Application shutdown complete" in output
     assert process.returncode in (0, -signal.SIGTERM)
+
+
+def webhook_text(phone: str, wamid: str, text: str = "hi") -> dict:
+    value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1"},
+             "contacts": [{"wa_id": phone, "profile": {"name": "A"}}],
+             "messages": [{"from": phone, "id": wamid, "type": "text", "timestamp": str(int(time.time())),
+                           "text": {"body": text}}]}
+    return {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+                                                                                       "value": value}]}]}
+
+
+def test_serve_with_two_workers_splits_the_partitions_and_answers(tmp_path):
+    """`serve --workers 2`: two uvicorn worker processes join the pipeline and share the partitions."""
+    from tests.redis_servers import redis_server
+
+    port = free_port()
+    with redis_server() as redis:
+        process = subprocess.Popen(
+            [sys.executable, "main.py", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+            cwd=ROOT, env=env(tmp_path, REDIS_URL=redis.url, PIPELINE_PARTITIONS="4"),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            owners: dict[str, list[int]] = {}
+            while len(owners) < 2 or sorted(sum(owners.values(), [])) != [0, 1, 2, 3]:
+                assert process.poll() is None and time.monotonic() < deadline, "workers never split the partitions"
+                try:
+                    pipeline = httpx.get(f"{url}/api/v1/status", timeout=2).json()["pipeline"]
+                    owners[pipeline["member"]] = pipeline["partitions"]
+                except (httpx.TransportError, KeyError, ValueError):
+                    pass
+                time.sleep(0.2)
+            bodies = [webhook_text(f"23480500000{i}", f"wamid.workers.{i}") for i in range(6)]
+            for b in bodies:
+                assert httpx.post(f"{url}/api/v1/webhook", json=b, timeout=5).status_code == 200
+            deadline = time.monotonic() + 30
+            while httpx.get(f"{url}/api/v1/status", timeout=2).json()["pipeline"]["backlog"] != 0:
+                assert time.monotonic() < deadline, "the workers did not finish the messages"
+                time.sleep(0.2)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=30)
+    assert output.count("would send") >= 6  # development mode logs each reply instead of sending it
+    assert output.count("Application startup complete") == 2
 
 
 def run_chat(tmp_path: Path, script: str, *args: str) -> str:

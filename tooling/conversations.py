@@ -27,10 +27,9 @@ from typing import Any
 import yaml
 
 from app.chat import format_message
-from engine.compiler import triggers
 from engine.turn import Turn
+from flows import edges as flow_edges
 from flows.source import Source, parse
-from flows.targets import STAY, resolve
 from tooling.harness import TestClock, UserSession, World, build_world, parse_duration, phone_for
 
 EXPECT_KEYS = {"says", "not_says", "matches", "buttons", "rows", "descriptions", "state", "called", "not_called",
@@ -255,24 +254,20 @@ def coverage(spec: Any, visits: set[tuple[str, str, str]], states: set[tuple[str
     seen_states = set(states)
     for flow, state, _ in visits:
         seen_states.add((flow, state))
-    compiled_targets = set()
     for flow_name, flow in spec.flows.items():
         for state_name, state in flow.states.items():
-            for trigger, target in triggers(state):
-                if (flow_name, state_name, trigger) in visits and target and target != STAY:
-                    found = resolve(target, flow_name, spec)
-                    if found:
-                        compiled_targets.add((found.flow, found.state))
-    seen_states |= compiled_targets
+            for edge, found in flow_edges.moves(spec, flow_name, state):
+                if (flow_name, state_name, edge.trigger) in visits:
+                    seen_states.add((found.flow, found.state))
     missed_states, missed_edges = [], []
     for flow_name, flow in spec.flows.items():
         for state_name, state in flow.states.items():
             if (flow_name, state_name) not in seen_states:
                 missed_states.append(f"{flow_name}.{state_name}")
-            for trigger, target in triggers(state):
-                if not target or target == STAY or (flow_name, state_name, trigger) in visits:
+            for edge in flow_edges.edges(state):
+                if not edge.moves or (flow_name, state_name, edge.trigger) in visits:
                     continue
-                missed_edges.append(f"{flow_name}.{state_name} --{trigger}--> {target}")
+                missed_edges.append(f"{flow_name}.{state_name} --{edge.trigger}--> {edge.target}")
     return missed_states, missed_edges
 
 

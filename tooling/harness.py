@@ -25,6 +25,7 @@ from engine.events import InboundEvent
 from engine.matching import normalize
 from engine.messages import OutboundMessage
 from engine.turn import Turn
+from flows.targets import Target
 from tooling.flaky import FlakyActions
 
 ROLES = ("unlinked", "seeker", "agent", "inspector")
@@ -84,8 +85,8 @@ class TracingFlows(CompiledFlows):
         super().__init__(loaded)
         self.visits = visits
 
-    def fire(self, flow: str, state: str, trigger: str) -> Any:
-        found = super().fire(flow, state, trigger)
+    def transition(self, flow: str, state: str, trigger: str) -> Target | None:
+        found = super().transition(flow, state, trigger)
         if found is not None:
             self.visits.add((flow, state, trigger))
         return found

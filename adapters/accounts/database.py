@@ -14,10 +14,12 @@ already names a driver (`postgresql+psycopg2://`) is left alone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -49,7 +51,9 @@ def create_db_engine(raw_url: str) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        return sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
@@ -96,12 +100,40 @@ def downgrade_database(database_url: str, revision: str = "base") -> None:
     _migrate(database_url, command.downgrade, revision)
 
 
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    """WAL: readers never wait for the writer, and a write costs one fsync of the log, not of the file."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 def _migrate(database_url: str, step: Callable[[Config, str], None], revision: str) -> str:
-    """Run one alembic command in a transaction; the backend's name, for the log."""
+    """Run one alembic command in a transaction; the backend's name, for the log.
+
+    Processes starting together (a web and a worker on one SQLite file) take a file lock first, so one
+    migrates and the others find the tables there ("table whatsapp_users already exists" otherwise).
+    PostgreSQL takes a transaction-scoped advisory lock for the same reason."""
     engine = create_db_engine(database_url)
     try:
-        with engine.begin() as connection:
+        with _migration_lock(engine.url), engine.begin() as connection:
+            if engine.url.get_backend_name() == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(727274)"))
             step(alembic_config(connection), revision)
     finally:
         engine.dispose()
     return engine.url.get_backend_name()
+
+
+@contextlib.contextmanager
+def _migration_lock(url: URL) -> Iterator[None]:
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    lock_path = Path(url.database).expanduser().with_suffix(".migrate.lock")
+    with open(lock_path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,9 +1,10 @@
-"""WhatsApp channel adapter: signed webhooks in, engine turns, pywa_async messages out."""
+"""WhatsApp channel adapter: signed webhooks into per-user ordered streams, engine turns, an outbox to pywa."""
 
-from adapters.whatsapp.app import create_webhook_app
-from adapters.whatsapp.dispatch import Dispatcher, DispatchOptions
+from adapters.whatsapp.consumer import ConsumerOptions
+from adapters.whatsapp.delivery import DeliveryOptions
 from adapters.whatsapp.inbound import StatusUpdate, WebhookBody, parse_body
-from adapters.whatsapp.inbox import Inbox, InboxEntry
+from adapters.whatsapp.inbox import InboxEntry, StreamInbox
+from adapters.whatsapp.keys import PipelineKeys
 from adapters.whatsapp.outbound import (
     LogSender,
     RetryHook,
@@ -13,10 +14,11 @@ from adapters.whatsapp.outbound import (
     backoff_retry,
     build_sender,
 )
-from adapters.whatsapp.ratelimit import RateLimiter
+from adapters.whatsapp.pipeline import Pipeline, PipelineOptions
+from adapters.whatsapp.routes import webhook_routes
 
 __all__ = [
-    "DispatchOptions", "Dispatcher", "Inbox", "InboxEntry", "LogSender", "RateLimiter", "RetryHook",
-    "SendResult", "Sender", "StatusUpdate", "WebhookBody", "WhatsAppSender", "backoff_retry",
-    "build_sender", "create_webhook_app", "parse_body",
+    "ConsumerOptions", "DeliveryOptions", "InboxEntry", "LogSender", "Pipeline", "PipelineKeys", "PipelineOptions",
+    "RetryHook", "SendResult", "Sender", "StatusUpdate", "StreamInbox", "WebhookBody", "WhatsAppSender",
+    "backoff_retry", "build_sender", "parse_body", "webhook_routes",
 ]

@@ -1,122 +1,182 @@
-"""The durable inbox: accepted webhook events live in Redis from before the 200 until processed.
+"""The durable inbox: accepted webhook events live in Redis Streams, one stream per partition.
 
-Keys (all under `namespace`):
-  `{ns}:seen:{wamid}`     claim of one wamid, SET NX with TTL `dedupe_ttl`; value is the token of the
-                          one receipt allowed to process it, then `done`. Shared by all processes.
-  `{ns}:inbox:{instance}` list of accepted entries in arrival order, one list per app instance;
-                          an instance restarting under the same name picks up what it left.
-  `{ns}:dead`             dead letters: events whose processing kept failing (JSON with the error).
-
-Accepting is one MULTI round trip (claim + push for every event); a duplicate's pushed copy is then
-removed, and a copy that survived a crash is recognised by its token and skipped.
+`accept` runs before the webhook answers 200: per partition, one Lua call claims each wamid
+(`SET NX EX dedupe_ttl`) and appends the new ones to the partition's stream, atomically, so a
+duplicate delivery from Meta is never appended twice and an appended event is never unclaimed.
+Readers use the stream's consumer group: an entry stays in the pending-entries list until it is
+acknowledged, after its turn is committed and its replies delivered, so a crash anywhere leaves it
+pending for the partition's next owner (`claim_pending`, XAUTOCLAIM).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
+from adapters.whatsapp.keys import PipelineKeys
 from engine.events import InboundEvent
+
+_ACCEPT = """
+local added = 0
+for i = 1, #ARGV - 1, 2 do
+  if redis.call('SET', KEYS[(i + 1) / 2 + 1], '1', 'NX', 'EX', ARGV[#ARGV]) then
+    redis.call('XADD', KEYS[1], '*', 'e', ARGV[i], 't', ARGV[i + 1])
+    added = added + 1
+  end
+end
+return added
+"""
+
+_ACK = """
+redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
+"""
+
+_DEAD_LETTER = """
+redis.call('RPUSH', KEYS[2], ARGV[3])
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('XDEL', KEYS[1], ARGV[2])
+"""
 
 
 @dataclass(frozen=True, slots=True)
 class InboxEntry:
+    """One accepted event as read back from its stream: `id` is the stream entry id (ms-seq)."""
+
+    id: str
     event: InboundEvent
-    token: str
-    raw: str
     received_at: float
 
     @classmethod
-    def new(cls, event: InboundEvent) -> InboxEntry:
-        token = uuid.uuid4().hex
-        received_at = time.time()
-        raw = json.dumps({"event": event.to_dict(), "token": token, "received_at": received_at})
-        return cls(event, token, raw, received_at)
-
-    @classmethod
-    def load(cls, raw: str | bytes) -> InboxEntry:
-        text = raw.decode() if isinstance(raw, bytes) else raw
-        data = json.loads(text)
-        return cls(InboundEvent.from_dict(data["event"]), data["token"], text, data["received_at"])
+    def from_fields(cls, entry_id: bytes | str, fields: dict[Any, Any]) -> InboxEntry:
+        get = {(k.decode() if isinstance(k, bytes) else k): v for k, v in fields.items()}
+        raw = get["e"]
+        event = InboundEvent.from_dict(json.loads(raw))
+        received = float(get.get("t") or 0.0)
+        return cls(entry_id.decode() if isinstance(entry_id, bytes) else entry_id, event, received)
 
 
-class Inbox:
-    """Exactly-once bookkeeping for inbound events, in Redis."""
+@dataclass(frozen=True, slots=True)
+class AcceptResult:
+    accepted: int
+    duplicates: int
 
-    def __init__(self, redis: Redis, *, namespace: str = "wa", instance: str = "main",
-                 dedupe_ttl: int = 7 * 24 * 3600) -> None:
+
+class StreamInbox:
+    """Accepting, reading, acknowledging and dead-lettering inbound events, partition by partition."""
+
+    def __init__(self, redis: Any, keys: PipelineKeys, *, dedupe_ttl: int = 7 * 24 * 3600) -> None:
         self.redis = redis
-        self.namespace = namespace
-        self.instance = instance
+        self.keys = keys
         self.dedupe_ttl = max(int(dedupe_ttl), 1)
-        self.list_key = f"{namespace}:inbox:{instance}"
-        self.dead_key = f"{namespace}:dead"
+        self._accept = redis.register_script(_ACCEPT)
+        self._ack = redis.register_script(_ACK)
+        self._dead_letter = redis.register_script(_DEAD_LETTER)
 
-    def seen_key(self, wamid: str) -> str:
-        return f"{self.namespace}:seen:{wamid}"
-
-    async def accept(self, events: Sequence[InboundEvent]) -> tuple[list[InboxEntry], int]:
-        """Claim and store `events` durably. Returns the new entries and the number of duplicates."""
+    async def accept(self, events: Sequence[InboundEvent], now: float | None = None) -> AcceptResult:
+        """Claim and append `events` durably (one round trip per partition involved, in parallel)."""
         if not events:
-            return [], 0
-        entries = [InboxEntry.new(e) for e in events]
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for entry in entries:
-                pipe.set(self.seen_key(entry.event.wamid or entry.token), entry.token, nx=True,
-                         ex=self.dedupe_ttl)
-                pipe.rpush(self.list_key, entry.raw)
-            replies = await pipe.execute()
-        claimed = [bool(replies[2 * i]) for i in range(len(entries))]
-        duplicates = [e for e, ok in zip(entries, claimed, strict=True) if not ok]
-        if duplicates:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for entry in duplicates:
-                    pipe.lrem(self.list_key, 1, entry.raw)
-                await pipe.execute()
-        return [e for e, ok in zip(entries, claimed, strict=True) if ok], len(duplicates)
+            return AcceptResult(0, 0)
+        received = str(time.time() if now is None else now)
+        by_partition: dict[int, list[InboundEvent]] = defaultdict(list)
+        for event in events:
+            by_partition[self.keys.partition(event.phone)].append(event)
+        calls = []
+        for partition, group in by_partition.items():
+            keys = [self.keys.stream(partition)]
+            args: list[str] = []
+            for event in group:
+                # An event without a wamid (never from Meta) is claimed by a unique key: never a duplicate.
+                keys.append(self.keys.seen(partition, event.wamid or f"nowamid:{time.time_ns()}:{id(event)}"))
+                args += [json.dumps(event.to_dict(), separators=(",", ":")), received]
+            calls.append(self._accept(keys=keys, args=[*args, str(self.dedupe_ttl)]))
+        added = sum(int(n) for n in await asyncio.gather(*calls))
+        return AcceptResult(added, len(events) - added)
 
-    async def owns(self, entry: InboxEntry) -> bool:
-        """Whether this entry is still the one allowed to process its wamid."""
-        value = await self.redis.get(self.seen_key(entry.event.wamid or entry.token))
-        if isinstance(value, bytes):
-            value = value.decode()
-        return value == entry.token
+    async def ensure_group(self, partition: int) -> None:
+        """Create the partition's consumer group (and stream) unless it exists, reading from the start."""
+        try:
+            await self.redis.xgroup_create(self.keys.stream(partition), self.keys.group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
 
-    async def done(self, entry: InboxEntry) -> None:
-        """Processed: the wamid stays claimed (as `done`) for its TTL, the entry leaves the inbox."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(self.seen_key(entry.event.wamid or entry.token), "done", xx=True, keepttl=True)
-            pipe.lrem(self.list_key, 1, entry.raw)
-            await pipe.execute()
+    async def read(self, partition: int, consumer: str, *, count: int = 100, block_ms: int = 1000) -> list[InboxEntry]:
+        """New entries for `consumer` (blocks up to `block_ms`); a lost group (Redis restarted) is recreated."""
+        stream = self.keys.stream(partition)
+        try:
+            reply = await self.redis.xreadgroup(self.keys.group, consumer, {stream: ">"}, count=count,
+                                                block=block_ms)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            await self.ensure_group(partition)
+            return []
+        return [InboxEntry.from_fields(i, f) for _, items in reply or [] for i, f in items if f]
 
-    async def discard(self, entry: InboxEntry) -> None:
-        """A stale copy (duplicate left by a crash): drop it without touching the claim."""
-        await self.redis.lrem(self.list_key, 1, entry.raw)
+    async def claim_pending(self, partition: int, consumer: str) -> list[InboxEntry]:
+        """Every pending entry of the partition, whoever read it, now owned by `consumer`, in id order.
 
-    async def dead_letter(self, entry: InboxEntry, error: str) -> None:
-        """Gave up: keep the event in the dead-letter list and release its claim for a later replay."""
-        record = json.dumps({"entry": json.loads(entry.raw), "error": error, "failed_at": time.time(),
-                             "instance": self.instance})
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(self.dead_key, record)
-            pipe.delete(self.seen_key(entry.event.wamid or entry.token))
-            pipe.lrem(self.list_key, 1, entry.raw)
-            await pipe.execute()
-
-    async def pending(self) -> list[InboxEntry]:
-        """Entries this instance accepted but did not finish (after a restart), in arrival order."""
-        out = []
-        for raw in await self.redis.lrange(self.list_key, 0, -1):
-            try:
-                out.append(InboxEntry.load(raw))
-            except (ValueError, KeyError, TypeError):
-                await self.redis.lrem(self.list_key, 1, raw)
+        Safe with min-idle 0 because only the lease holder calls it."""
+        stream, start, out = self.keys.stream(partition), "0-0", []
+        while True:
+            reply = await self.redis.xautoclaim(stream, self.keys.group, consumer, 0, start, count=500)
+            start, items = reply[0], reply[1]
+            out += [InboxEntry.from_fields(i, f) for i, f in items if f]
+            deleted = reply[2] if len(reply) > 2 else []
+            if deleted:  # entries gone from the stream but still pending: acknowledge them away
+                await self.redis.xack(stream, self.keys.group, *deleted)
+            if start in (b"0-0", "0-0"):
+                break
+        out.sort(key=lambda e: _id_key(e.id))
         return out
 
-    async def dead_letters(self) -> list[dict]:
-        return [json.loads(r) for r in await self.redis.lrange(self.dead_key, 0, -1)]
+    async def ack(self, partition: int, ids: Sequence[str]) -> None:
+        """Acknowledge and delete finished entries (a batch, one round trip)."""
+        if ids:
+            await self._ack(keys=[self.keys.stream(partition)], args=[self.keys.group, *ids])
+
+    async def dead_letter(self, partition: int, entry: InboxEntry, error: str, member: str) -> None:
+        """Gave up on this event: keep it with the error in the partition's dead letters, and ack it."""
+        record = json.dumps({"event": entry.event.to_dict(), "entry": entry.id, "error": error[:500],
+                             "failed_at": time.time(), "member": member})
+        await self._dead_letter(keys=[self.keys.stream(partition), self.keys.dead(partition)],
+                                args=[self.keys.group, entry.id, record])
+
+    async def dead_letters(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for partition in range(self.keys.partitions):
+            out += [json.loads(r) for r in await self.redis.lrange(self.keys.dead(partition), 0, -1)]
+        return out
+
+    async def backlog(self) -> tuple[int, float]:
+        """(events not yet finished, age in seconds of the oldest), over every partition."""
+        total, oldest = 0, 0.0
+        now_ms = time.time() * 1000
+        for partition in range(self.keys.partitions):
+            stream = self.keys.stream(partition)
+            length = await self.redis.xlen(stream)
+            total += int(length)
+            if length:
+                first = await self.redis.xrange(stream, count=1)
+                if first:
+                    oldest = max(oldest, (now_ms - _id_key(first[0][0])[0]) / 1000)
+        return total, oldest
+
+
+def _id_key(entry_id: bytes | str) -> tuple[int, int]:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def entry_after(entry_id: str, last_id: str | None) -> bool:
+    """Whether stream id `entry_id` comes after `last_id` (None: nothing applied yet)."""
+    return last_id is None or _id_key(entry_id) > _id_key(last_id)

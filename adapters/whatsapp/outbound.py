@@ -47,6 +47,7 @@ class SendResult:
     retryable: bool = False
     attempts: int = 1
     queued: bool = False  # handed to a background retry; the final outcome is reported elsewhere
+    timed_out: bool = False  # no answer in time: Meta may or may not have the message
 
 
 SendOnce = Callable[[OutboundMessage], Awaitable[SendResult]]
@@ -54,9 +55,11 @@ RetryHook = Callable[[OutboundMessage, SendResult, SendOnce], Awaitable[SendResu
 
 
 class Sender(Protocol):
-    """What the dispatcher needs to deliver a turn."""
+    """What the pipeline and the jobs need: `send` retries through the hook, `send_once` never retries."""
 
     async def send(self, message: OutboundMessage) -> SendResult: ...
+
+    async def send_once(self, message: OutboundMessage, *, patient: bool = False) -> SendResult: ...
 
     async def mark_read(self, wamid: str) -> None: ...
 
@@ -92,18 +95,26 @@ def backoff_retry(
 class WhatsAppSender:
     """Sends through the Cloud API with pywa_async (its httpx session routed to the configured URL)."""
 
-    def __init__(self, settings: Settings, *, retry: RetryHook | None = None, timeout: float = 10.0) -> None:
-        self._session = graph_session(settings, timeout=timeout)
-        self.wa = WhatsApp(
+    def __init__(self, settings: Settings, *, retry: RetryHook | None = None, timeout: float = 10.0,
+                 patient_timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        # Two clients: pywa takes no per-request timeout, and the one resend after a timeout waits longer.
+        self._session = graph_session(settings, timeout=timeout, transport=transport)
+        self._patient_session = graph_session(settings, timeout=patient_timeout, transport=transport)
+        self.wa = self._client(settings, self._session)
+        self.wa_patient = self._client(settings, self._patient_session)
+        self.retry = retry or backoff_retry()
+
+    @staticmethod
+    def _client(settings: Settings, session: httpx.AsyncClient) -> WhatsApp:
+        return WhatsApp(
             phone_id=settings.whatsapp_phone_id,
             token=settings.whatsapp_token,
-            session=self._session,
+            session=session,
             server=None,
             verify_token=settings.whatsapp_verify_token or None,
             app_secret=settings.whatsapp_app_secret or None,
             validate_updates=False,
         )
-        self.retry = retry or backoff_retry()
 
     async def send(self, message: OutboundMessage) -> SendResult:
         result = await self.send_once(message)
@@ -114,30 +125,33 @@ class WhatsAppSender:
                         result.error_code, result.error)
         return result
 
-    async def send_once(self, message: OutboundMessage) -> SendResult:
-        """One attempt, no retry. Never raises."""
+    async def send_once(self, message: OutboundMessage, *, patient: bool = False) -> SendResult:
+        """One attempt, no retry. Never raises. `patient`: the longer timeout, for the one resend."""
         msg = enforce_limits(message)
         try:
-            sent = await self._post(msg)
+            sent = await self._post(msg, self.wa_patient if patient else self.wa)
         except WhatsAppError as exc:
             status = exc.raw_response.status_code if exc.raw_response is not None else 0
             retryable = status == 429 or status >= 500 or exc.code in RETRYABLE_CODES or bool(
                 exc.is_transient)
             return SendResult(msg.to, msg.kind, False, error_code=exc.code,
                               error=str(exc.message)[:200], retryable=retryable)
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
+        except httpx.TimeoutException as exc:
+            return SendResult(msg.to, msg.kind, False, error=f"{type(exc).__name__}", retryable=True,
+                              timed_out=not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout))
+        except httpx.TransportError as exc:
             return SendResult(msg.to, msg.kind, False, error=f"{type(exc).__name__}", retryable=True)
         except Exception as exc:  # a bug or an unexpected answer: report it, do not retry blindly
             log.exception("unexpected failure sending %s to %s", msg.kind, mask_phone(msg.to))
             return SendResult(msg.to, msg.kind, False, error=f"{type(exc).__name__}: {exc}"[:200])
         return SendResult(msg.to, msg.kind, True, wamid=getattr(sent, "id", None))
 
-    async def _post(self, msg: OutboundMessage):
+    async def _post(self, msg: OutboundMessage, wa: WhatsApp):
         reply_to = msg.reply_to or None
         if msg.kind == "template" and msg.template is not None:
             tpl = msg.template
             params = [BodyText.params(*tpl.params)] if tpl.params else None
-            return await self.wa.send_template(
+            return await wa.send_template(
                 to=msg.to, name=tpl.name, language=TemplateLanguage(tpl.language), params=params,
                 reply_to_message_id=reply_to,
             )
@@ -165,7 +179,7 @@ class WhatsAppSender:
                 button_title=msg.list_button,
                 sections=[Section(title=shorten(msg.list_button, MAX_ROW_TITLE), rows=rows)],
             )
-        return await self.wa.send_message(
+        return await wa.send_message(
             to=msg.to, text=msg.text or "…", header=msg.header if buttons else None,
             footer=msg.footer if buttons else None, buttons=buttons, reply_to_message_id=reply_to,
         )
@@ -178,6 +192,7 @@ class WhatsAppSender:
 
     async def aclose(self) -> None:
         await self._session.aclose()
+        await self._patient_session.aclose()
 
 
 class LogSender:
@@ -188,6 +203,9 @@ class LogSender:
         self._count = 0
 
     async def send(self, message: OutboundMessage) -> SendResult:
+        return await self.send_once(message)
+
+    async def send_once(self, message: OutboundMessage, *, patient: bool = False) -> SendResult:
         msg = enforce_limits(message)
         self.sent.append(msg)
         self._count += 1

@@ -20,6 +20,10 @@ class WebhookStats:
     rejected: int = 0
     sent: int = 0
     send_failed: int = 0
+    send_timeouts: int = 0
+    retried_sends: int = 0
+    resent: int = 0
+    ignored: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     send_errors: Counter[str] = field(default_factory=Counter)
 
@@ -37,6 +41,10 @@ class WebhookStats:
             "rejected": self.rejected,
             "sent": self.sent,
             "send_failed": self.send_failed,
+            "send_timeouts": self.send_timeouts,
+            "retried_sends": self.retried_sends,
+            "resent": self.resent,
+            "ignored": self.ignored,
             "statuses": dict(self.statuses),
             "send_errors": dict(self.send_errors),
         }

@@ -186,7 +186,8 @@ async def test_goto_loop_is_stopped(tmp_path, backend):
     await say(engine, "1")
     turn = await say(engine, "Next", kind="list", reply_id="next")
     assert texts(turn) == "Oops."
-    assert turn.state == "menu"
+    assert turn.state == "browse" and turn.error and "FlowLoop" in turn.error  # rolled back to where it was
+    assert engine.counts["errors"] == 1
 
 
 async def test_conversation_is_saved_with_ttl(backend):

@@ -74,6 +74,7 @@ class _Failure:
     status: int
     code: int
     body: dict[str, Any] | None = None
+    to: str | None = None  # only sends to this recipient fail
 
 
 @dataclass
@@ -95,14 +96,14 @@ class FakeGraphAPI:
 
     # --- programming -----------------------------------------------------------------------------
     def fail_next(self, n: int = 1, *, status: int | None = None, code: int | None = None,
-                  body: dict[str, Any] | None = None) -> None:
-        """The next `n` message sends fail: `status` 429/500/... or Meta `code` (default status 400)."""
+                  body: dict[str, Any] | None = None, to: str | None = None) -> None:
+        """The next `n` message sends (to `to` only, if given) fail: `status` 429/500/... or Meta `code`."""
         if code is None:
             code = {429: 130429}.get(status or 0, 131000 if (status or 0) >= 500 else 100)
         if status is None:
             status = 429 if code in (130429, 131056) else 400
         with self._lock:
-            self._failures.extend(_Failure(status, code, body) for _ in range(n))
+            self._failures.extend(_Failure(status, code, body, to) for _ in range(n))
 
     def reset(self) -> None:
         with self._lock:
@@ -139,14 +140,14 @@ class FakeGraphAPI:
 
     # --- server ----------------------------------------------------------------------------------
     async def _messages(self, request: Request) -> JSONResponse:
-        if self.delay:
-            import asyncio
-
-            await asyncio.sleep(self.delay)
         try:
             payload = await request.json()
         except ValueError:
             payload = {}
+        if self.delay:  # Meta has the request by now: a client that gives up cannot take it back
+            import asyncio
+
+            await asyncio.sleep(self.delay)
         call = GraphCall(
             version=request.path_params["version"], phone_id=request.path_params["phone_id"],
             json=payload, authorization=request.headers.get("authorization", ""), at=time.time(),
@@ -154,8 +155,11 @@ class FakeGraphAPI:
         )
         with self._lock:
             failure = None
-            if not call.is_read_receipt and self._failures:
-                failure = self._failures.pop(0)
+            if not call.is_read_receipt:
+                for index, candidate in enumerate(self._failures):
+                    if candidate.to in (None, call.to):
+                        failure = self._failures.pop(index)
+                        break
             if failure is None:
                 call.wamid = f"wamid.fake.{next(self._ids)}"
             else:

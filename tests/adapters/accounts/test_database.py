@@ -133,3 +133,22 @@ async def test_linking_on_postgresql(pg_url, redis_client, clock, sleeps, capsys
         assert [u.phone for u in await service.linked_users("inspector")] == ["+2348099998877"]
     finally:
         db.dispose()
+
+
+def test_processes_starting_together_on_one_sqlite_file_migrate_once_without_crashing(tmp_path):
+    """Two processes auto-migrating one SQLite file crashed with "table whatsapp_users already exists"."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    code = f"from adapters.accounts.database import upgrade_database; upgrade_database({url!r})"
+    processes = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    errors = [p.communicate(timeout=60)[1] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0, 0], errors
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        assert "whatsapp_users" in sa.inspect(connection).get_table_names()
+    engine.dispose()

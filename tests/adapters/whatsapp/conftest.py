@@ -11,9 +11,21 @@ from collections import defaultdict
 import httpx
 import pytest
 from redis.asyncio import Redis
+from starlette.applications import Starlette
 
+from adapters.health import health_routes
 from adapters.settings import Settings
-from adapters.whatsapp import DispatchOptions, create_webhook_app
+from adapters.whatsapp import (
+    ConsumerOptions,
+    DeliveryOptions,
+    Pipeline,
+    PipelineKeys,
+    PipelineOptions,
+    build_sender,
+    webhook_routes,
+)
+from adapters.whatsapp.stats import WebhookStats
+from engine.conversation import Conversation
 from engine.events import InboundEvent
 from engine.messages import Button, OutboundMessage
 from engine.turn import Turn
@@ -37,7 +49,7 @@ class EchoEngine:
         self.buttons = buttons
         self.calls = 0
 
-    async def handle(self, event: InboundEvent) -> Turn:
+    async def run_turn(self, event: InboundEvent, conversation: Conversation | None) -> Turn:
         self.calls += 1
         if self.fail_times > 0:
             self.fail_times -= 1
@@ -51,7 +63,9 @@ class EchoEngine:
         if self.buttons:
             msg.kind = "buttons"
             msg.buttons = [Button("yes", "Yes"), Button("no", "No")]
-        return Turn(messages=[msg])
+        conversation = conversation or Conversation(phone=event.phone, flow="echo", state="echo")
+        conversation.vars["turns"] = conversation.vars.get("turns", 0) + 1
+        return Turn(messages=[msg], conversation=conversation)
 
     def notice(self, phone: str, key: str, **values: object) -> OutboundMessage:
         return OutboundMessage(to=phone, text=f"notice:{key}")
@@ -80,6 +94,7 @@ async def redis(prefix):
     client = Redis.from_url(REDIS_URL)
     yield client
     keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=500)]
+    keys += [k async for k in client.scan_iter(match=f"{{{prefix}*", count=500)]
     if keys:
         await client.delete(*keys)
     await client.aclose()
@@ -98,13 +113,57 @@ def make_settings(graph_url: str, **overrides) -> Settings:
     return Settings(**values)
 
 
-FAST = DispatchOptions(max_attempts=3, base_delay=0.01, max_delay=0.05)
+def fast_options(**consumer: object) -> PipelineOptions:
+    """Short delays and a short lease, so failure paths and takeovers run in test time."""
+    values: dict = dict(max_attempts=3, base_delay=0.01, max_delay=0.05, block_ms=200, rate_limit=1000)
+    values.update(consumer)
+    return PipelineOptions(lease_ttl_ms=1500, heartbeat=0.3, stop_timeout=3.0,
+                           consumer=ConsumerOptions(**values),
+                           delivery=DeliveryOptions(base_delay=0.01, max_delay=0.05))
 
 
-def make_app(settings, engine, redis, prefix, **kw):
-    kw.setdefault("dispatch_options", FAST)
-    kw.setdefault("instance", "test")
-    return create_webhook_app(settings, engine, redis, namespace=prefix, **kw)
+def make_keys(prefix: str, partitions: int = 4) -> PipelineKeys:
+    return PipelineKeys(namespace=prefix, partitions=partitions, conversation_prefix=f"{prefix}:conv")
+
+
+def make_app(settings, engine, redis, prefix, *, sender=None, options=None, routes=(), health_checks=None,
+             on_inbound=None, on_turn=None, partitions: int = 4, label: str = "test"):
+    """The webhook routes, health and the pipeline, assembled as app/web.py does, on test keys."""
+    own_sender = sender is None
+    sender = sender or build_sender(settings)
+    stats = WebhookStats()
+    if options is None:
+        options = fast_options(rate_limit=settings.rate_limit_per_minute)
+    pipeline = Pipeline(redis, engine, sender, keys=make_keys(prefix, partitions), options=options, stats=stats,
+                        on_inbound=on_inbound, on_turn=on_turn, label=label)
+
+    async def redis_ok() -> bool:
+        return bool(await redis.ping()) and pipeline.health.ok
+
+    async def status_info():
+        return {"counters": stats.to_dict(), "partitions": pipeline.partitions_owned}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        await pipeline.start()
+        try:
+            yield
+        finally:
+            await pipeline.stop()
+            if own_sender:
+                await sender.aclose()
+
+    app = Starlette(routes=[
+        *webhook_routes(pipeline.inbox, verify_token=settings.whatsapp_verify_token,
+                        app_secret=settings.whatsapp_app_secret, stats=stats),
+        *health_routes({"redis": redis_ok, **(health_checks or {})}, status_info),
+        *routes,
+    ], lifespan=lifespan)
+    app.state.pipeline = pipeline
+    app.state.inbox = pipeline.inbox
+    app.state.stats = stats
+    app.state.sender = sender
+    return app
 
 
 @contextlib.asynccontextmanager
@@ -122,4 +181,4 @@ async def post_signed(client, payload, secret=SECRET):
 
 
 async def settle(app, timeout: float = 10.0) -> None:
-    assert await app.state.dispatcher.drain(timeout), "dispatcher did not finish in time"
+    assert await app.state.pipeline.drain(timeout), "the pipeline did not finish in time"

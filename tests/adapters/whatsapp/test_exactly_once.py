@@ -1,32 +1,67 @@
-"""At most once across processes, per-user order, retries, dead letters, restart, rate limit."""
+"""Exactly one applied turn and at-least-once (bounded) replies: across processes, crashes, retries, rate limits."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 
-from adapters.whatsapp import Inbox
+from adapters.whatsapp import StreamInbox
 from adapters.whatsapp.inbound import parse_body
+from adapters.whatsapp.turns import OutboxItem, UserTurns
+from engine.messages import OutboundMessage
 from tests.adapters.whatsapp import payloads as p
-from tests.adapters.whatsapp.conftest import EchoEngine, make_app, make_settings, post_signed, running, settle
+from tests.adapters.whatsapp.conftest import (
+    EchoEngine,
+    make_app,
+    make_keys,
+    make_settings,
+    post_signed,
+    running,
+    settle,
+)
 
 U1 = "2348012345621"
 
 
-async def test_two_instances_sharing_redis_reply_once_to_the_same_wamid(fake_graph, redis, prefix):
+async def test_two_processes_sharing_redis_reply_once_to_the_same_wamid(fake_graph, redis, prefix):
     settings = make_settings(fake_graph.url)
     e1, e2 = EchoEngine(), EchoEngine()
-    a1 = make_app(settings, e1, redis, prefix, instance="one")
-    a2 = make_app(settings, e2, redis, prefix, instance="two")
+    a1 = make_app(settings, e1, redis, prefix, label="one")
+    a2 = make_app(settings, e2, redis, prefix, label="two")
     bodies = [p.body([p.text(U1, f"m{i}")], [p.contact(U1)]) for i in range(5)]
     async with running(a1) as c1, running(a2) as c2:
-        for b in bodies:  # each delivered to both instances, at the same time
+        for b in bodies:  # each delivered to both processes, at the same time
             r1, r2 = await asyncio.gather(post_signed(c1, b), post_signed(c2, b))
             assert r1.status_code == r2.status_code == 200
         await settle(a1)
         await settle(a2)
     assert e1.calls + e2.calls == 5
-    assert sorted(c.text for c in fake_graph.messages) == sorted(f"echo:m{i}" for i in range(5))
+    assert [c.text for c in fake_graph.messages] == [f"echo:m{i}" for i in range(5)]  # once each, in order
+
+
+async def test_two_processes_split_the_partitions_and_keep_each_users_order(fake_graph, redis, prefix):
+    settings = make_settings(fake_graph.url)
+    e1, e2 = EchoEngine(jitter=0.003), EchoEngine(jitter=0.003)
+    a1 = make_app(settings, e1, redis, prefix, label="one")
+    a2 = make_app(settings, e2, redis, prefix, label="two")
+    users = [f"23480200000{i:02d}" for i in range(12)]
+    async with running(a1) as c1, running(a2) as c2:
+        p1, p2 = a1.state.pipeline, a2.state.pipeline
+        for _ in range(50):  # the first took everything; the second's arrival makes it give half back
+            if p1.partitions_owned and p2.partitions_owned and len(p1.partitions_owned) == 2:
+                break
+            await asyncio.sleep(0.1)
+        assert sorted(p1.partitions_owned + p2.partitions_owned) == [0, 1, 2, 3]
+        for n in range(6):
+            for i, u in enumerate(users):  # alternate the process Meta delivers to
+                client = c1 if (n + i) % 2 else c2
+                assert (await post_signed(client, p.body([p.text(u, f"{u}-{n}")]))).status_code == 200
+        await settle(a1, 20)
+        await settle(a2, 20)
+    assert e1.calls and e2.calls
+    for u in users:
+        assert [c.text for c in fake_graph.messages_to(u)] == [f"echo:{u}-{n}" for n in range(6)]
 
 
 async def test_burst_of_200_messages_from_20_users_keeps_each_users_order(fake_graph, redis, prefix):
@@ -55,74 +90,99 @@ async def test_failed_processing_is_retried_then_succeeds(fake_graph, redis, pre
     async with running(app) as client:
         await post_signed(client, p.body([p.text(U1, "first"), p.text(U1, "second")]))
         await settle(app)
-        assert await app.state.inbox.pending() == []
+        assert (await app.state.inbox.backlog())[0] == 0
     assert [c.text for c in fake_graph.messages] == ["echo:first", "echo:second"]
     assert app.state.stats.retried == 2 and app.state.stats.failed == 0
 
 
-async def test_processing_that_keeps_failing_goes_to_dead_letters_and_is_released(fake_graph, redis, prefix):
-    engine = EchoEngine(fail_times=3)  # FAST allows 3 attempts
+async def test_processing_that_keeps_failing_is_dead_lettered_and_the_user_is_told(fake_graph, redis, prefix):
+    engine = EchoEngine(fail_times=3)
     app = make_app(make_settings(fake_graph.url), engine, redis, prefix)
-    m = p.text(U1, "doomed")
     async with running(app) as client:
-        await post_signed(client, p.body([m, p.text(U1, "after")]))
+        await post_signed(client, p.body([p.text(U1, "doomed"), p.text(U1, "next")]))
         await settle(app)
         (dead,) = await app.state.inbox.dead_letters()
-        assert dead["entry"]["event"]["wamid"] == m["id"] and "engine exploded" in dead["error"]
-        assert await app.state.inbox.pending() == []
-        # the claim was released: a redelivery of the same wamid is processed
-        await post_signed(client, p.body([m]))
-        await settle(app)
-    assert [c.text for c in fake_graph.messages] == ["echo:after", "echo:doomed"]
+    assert dead["event"]["text"] == "doomed" and "engine exploded" in dead["error"]
+    assert [c.text for c in fake_graph.messages] == ["notice:internal_error", "echo:next"]
     assert app.state.stats.failed == 1
 
 
-async def test_restart_picks_up_events_left_in_the_inbox(fake_graph, redis, prefix):
-    inbox = Inbox(redis, namespace=prefix, instance="box")
-    events = [
-        parsed
-        for parsed in __import__("adapters.whatsapp.inbound", fromlist=["parse_body"])
-        .parse_body(p.body([p.text(U1, "left-1"), p.text(U1, "left-2")]))
-        .events
-    ]
-    entries, dups = await inbox.accept(events)  # accepted (200 sent), then the process died
-    assert len(entries) == 2 and dups == 0
+async def test_events_accepted_before_a_crash_are_processed_by_the_next_process(fake_graph, redis, prefix):
+    inbox = StreamInbox(redis, make_keys(prefix))
+    events = parse_body(p.body([p.text(U1, "a"), p.text(U1, "b")])).events
+    assert (await inbox.accept(events)).accepted == 2  # 200 sent, then the process died
     engine = EchoEngine()
-    app = make_app(make_settings(fake_graph.url), engine, redis, prefix, instance="box")
+    app = make_app(make_settings(fake_graph.url), engine, redis, prefix)
     async with running(app):
         await settle(app)
-    assert [c.text for c in fake_graph.messages] == ["echo:left-1", "echo:left-2"]
-    assert await inbox.pending() == []
+    assert [c.text for c in fake_graph.messages] == ["echo:a", "echo:b"]
 
 
-async def test_stale_copy_left_in_inbox_is_not_processed_twice(fake_graph, redis, prefix):
-    (event,) = parse_body(p.body([p.text(U1, "x")])).events
-    inbox = Inbox(redis, namespace=prefix, instance="box")
-    (entry,), _ = await inbox.accept([event])
-    await inbox.done(entry)
-    await redis.rpush(inbox.list_key, entry.raw)  # a crash between processing and removal
-    app = make_app(make_settings(fake_graph.url), EchoEngine(), redis, prefix, instance="box")
+async def test_events_a_dead_consumer_had_read_are_claimed_by_the_next_owner(fake_graph, redis, prefix):
+    keys = make_keys(prefix)
+    inbox = StreamInbox(redis, keys)
+    await inbox.accept(parse_body(p.body([p.text(U1, "read-then-crash")])).events)
+    partition = keys.partition(U1)
+    await inbox.ensure_group(partition)
+    (read,) = await inbox.read(partition, "dead-member", block_ms=10)  # pending in the dead member's list
+    app = make_app(make_settings(fake_graph.url), EchoEngine(), redis, prefix)
     async with running(app):
         await settle(app)
-    assert fake_graph.messages == [] and await inbox.pending() == []
+    assert [c.text for c in fake_graph.messages] == ["echo:read-then-crash"]
+    assert (await redis.xpending(keys.stream(partition), keys.group))["pending"] == 0
 
 
-async def test_on_inbound_runs_before_the_engine(fake_graph, redis, prefix):
-    order: list[str] = []
+async def test_a_turn_committed_before_a_crash_is_not_applied_again_and_its_replies_go_out_once(
+        fake_graph, redis, prefix):
+    """Crash windows: after the commit (state + outbox + applied mark), before delivery and before the ack."""
+    keys = make_keys(prefix)
+    inbox = StreamInbox(redis, keys)
+    await inbox.accept(parse_body(p.body([p.text(U1, "booked")])).events)
+    partition = keys.partition(U1)
+    await inbox.ensure_group(partition)
+    (entry,) = await inbox.read(partition, "dead-member", block_ms=10)
+    turns = UserTurns(redis, keys)
+    await turns.load(U1)
+    engine = EchoEngine()
+    turn = await engine.run_turn(entry.event, None)  # the dead process ran the turn and committed it...
+    outcome, length = await turns.commit(U1, entry.id, turn.conversation, 0, turn.messages)
+    assert (outcome, length) == (1, 1)  # ...and died before sending the reply and acknowledging the event
+    engine.calls = 0
+    app = make_app(make_settings(fake_graph.url), engine, redis, prefix)
+    async with running(app):
+        await settle(app)
+    assert engine.calls == 0  # not applied twice
+    assert [c.text for c in fake_graph.messages] == ["echo:booked"]  # the committed reply was not lost
+    assert app.state.stats.resent == 1 and await turns.outbox(U1) == []
+    data = await redis.hget(keys.conversation(U1), "data")
+    assert json.loads(data)["vars"]["turns"] == 1
 
-    class Engine(EchoEngine):
-        async def handle(self, event):
-            order.append("engine")
-            return await super().handle(event)
+
+async def test_a_second_commit_of_the_same_event_writes_nothing(redis, prefix):
+    keys = make_keys(prefix)
+    turns = UserTurns(redis, keys)
+    msg = [OutboundMessage(to=U1, text="x")]
+    assert (await turns.commit(U1, "100-1", None, 0, msg))[0] == 1
+    assert (await turns.commit(U1, "100-1", None, 0, msg))[0] == 0
+    assert (await turns.commit(U1, "99-5", None, 0, msg))[0] == 0
+    assert [i.message.text for i in await turns.outbox(U1)] == ["x"]
+    assert (await turns.commit(U1, "100-2", None, 0, msg))[0] == 1
+
+
+async def test_the_last_inbound_time_is_written_through_at_most_once_a_minute(fake_graph, redis, prefix):
+    seen: list[str] = []
 
     async def on_inbound(event):
-        order.append(f"inbound:{event.phone}")
+        seen.append(event.text)
 
-    app = make_app(make_settings(fake_graph.url), Engine(), redis, prefix, on_inbound=on_inbound)
+    app = make_app(make_settings(fake_graph.url), EchoEngine(), redis, prefix, on_inbound=on_inbound)
     async with running(app) as client:
-        await post_signed(client, p.body([p.text(U1)]))
+        for i in range(4):
+            await post_signed(client, p.body([p.text(U1, f"m{i}")]))
         await settle(app)
-    assert order == [f"inbound:{U1}", "engine"]
+    assert seen == ["m0"]
+    stored = await redis.hget(make_keys(prefix).conversation(U1), "last_in")
+    assert float(stored) > 0
 
 
 async def test_rate_limit_one_notice_per_window_and_no_engine_work(fake_graph, redis, prefix):
@@ -136,3 +196,8 @@ async def test_rate_limit_one_notice_per_window_and_no_engine_work(fake_graph, r
     assert engine.calls == 3
     assert [c.text for c in fake_graph.messages] == ["echo:flood0", "echo:flood1", "echo:flood2", "notice:rate_limited"]
     assert counters["rate_limited"] == 5
+
+
+async def test_outbox_items_carry_their_attempts(redis, prefix):
+    item = OutboxItem(OutboundMessage(to=U1, text="hi"), attempts=1)
+    assert OutboxItem.loads(item.dumps()) == item

@@ -140,13 +140,12 @@ async def test_health_and_status(fake_graph, redis, prefix):
     async def db_down() -> bool:
         raise ConnectionError("db gone")
 
-    info = {"flows": ["main_menu"], "hash": "abc123", "loaded_at": "2025-01-01T00:00:00Z"}
-    app = make_app(make_settings(fake_graph.url), EchoEngine(), redis, prefix, flows_info=lambda: info)
+    app = make_app(make_settings(fake_graph.url), EchoEngine(), redis, prefix)
     async with running(app) as client:
         h = await client.get("/health")
         assert h.status_code == 200 and h.json()["checks"] == {"redis": "ok"}
         s = (await client.get("/api/v1/status")).json()
-    assert s["flows"] == info and s["version"] and s["uptime_seconds"] >= 0
+    assert s["partitions"] == [0, 1, 2, 3] and s["version"] and s["uptime_seconds"] >= 0
     assert set(s["counters"]) >= {"received", "processed", "duplicates", "failed", "statuses", "rate_limited"}
 
     app2 = make_app(make_settings(fake_graph.url), EchoEngine(), redis, prefix, health_checks={"database": db_down})

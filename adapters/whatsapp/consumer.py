@@ -1,0 +1,332 @@
+"""Draining one partition: read its stream, run each user's events in order, users in parallel.
+
+The consumer holds the partition's lease (see `leases`). Per event: load (one round trip) -> the
+engine's turn -> commit state + replies + applied-mark (one round trip) -> deliver the replies -> ack.
+A user whose Inspector call or Graph send is slow holds up only their own later events. Redis errors are
+retried with backoff until Redis answers again: an accepted event is never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from redis.exceptions import BusyLoadingError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from adapters.privacy import mask_phone
+from adapters.whatsapp.delivery import Deliverer
+from adapters.whatsapp.inbox import InboxEntry, StreamInbox, entry_after
+from adapters.whatsapp.outbound import SendResult
+from adapters.whatsapp.stats import WebhookStats
+from adapters.whatsapp.turns import ALREADY_APPLIED, CONFLICT, OutboxItem, UserTurns
+from engine.conversation import Conversation
+from engine.events import InboundEvent
+from engine.messages import OutboundMessage
+from engine.turn import ConversationEngine, Turn
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+InboundHook = Callable[[InboundEvent], Awaitable[None]]
+TurnHook = Callable[[InboundEvent, list[SendResult]], Awaitable[None]]
+REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, OSError)
+
+
+@dataclass(slots=True)
+class ConsumerOptions:
+    read_count: int = 100
+    block_ms: int = 1000
+    max_attempts: int = 4  # engine failures (not Redis) before the event is dead-lettered
+    base_delay: float = 0.5
+    max_delay: float = 10.0
+    redis_max_delay: float = 2.0
+    rate_limit: int = 10
+    mark_read: bool = True
+    inbound_every: float = 60.0  # seconds between writes of a user's last-inbound time to the accounts DB
+    ack_batch: int = 64
+    ack_interval: float = 0.01
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
+
+
+class RedisHealth:
+    """Shared by the consumers of a process: False while a Redis call keeps failing (for /health)."""
+
+    def __init__(self) -> None:
+        self.ok = True
+        self.since = 0.0
+
+    def failed(self) -> None:
+        if self.ok:
+            self.ok, self.since = False, time.time()
+
+    def recovered(self) -> None:
+        if not self.ok:
+            log.info("redis is answering again after %.1f s", time.time() - self.since)
+        self.ok = True
+
+
+class Stopped(Exception):
+    """The consumer is stopping and Redis is not answering: leave the event pending for the next owner."""
+
+
+class PartitionConsumer:
+    def __init__(
+        self,
+        partition: int,
+        member: str,
+        *,
+        inbox: StreamInbox,
+        turns: UserTurns,
+        engine: ConversationEngine,
+        deliverer: Deliverer,
+        stats: WebhookStats,
+        health: RedisHealth,
+        options: ConsumerOptions,
+        on_inbound: InboundHook | None = None,
+        on_turn: TurnHook | None = None,
+        spawn: Callable[[Awaitable[Any]], None],
+    ) -> None:
+        self.partition = partition
+        self.member = member
+        self.inbox = inbox
+        self.turns = turns
+        self.engine = engine
+        self.deliverer = deliverer
+        self.stats = stats
+        self.health = health
+        self.options = options
+        self.on_inbound = on_inbound
+        self.on_turn = on_turn
+        self.spawn = spawn
+        self.queues: dict[str, deque[InboxEntry]] = {}
+        self.workers: dict[str, asyncio.Task[None]] = {}
+        self._acks: list[str] = []
+        self._ack_wakeup = asyncio.Event()
+        self._stopping = False
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Recover what the partition's previous owner left pending, then read new events until stopped."""
+        acker = asyncio.create_task(self._ack_loop(), name=f"wa-acks-{self.partition}")
+        try:
+            await self._redis(lambda: self.inbox.ensure_group(self.partition))
+            pending = await self._redis(lambda: self.inbox.claim_pending(self.partition, self.member))
+            if pending:
+                log.info("partition %d: recovering %d pending event(s)", self.partition, len(pending))
+            self._route(pending)
+            while not self._stopping:
+                entries = await self._redis(lambda: self.inbox.read(
+                    self.partition, self.member, count=self.options.read_count, block_ms=self.options.block_ms))
+                self._route(entries)
+        except Stopped:
+            pass
+        finally:
+            self._stopping = True
+            if self.workers:  # `finish(timeout)` bounds this wait by cancelling what is left
+                await asyncio.wait(list(self.workers.values()))
+            acker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await acker
+            await self._flush_acks()
+
+    def stop(self) -> None:
+        """Stop reading; events already read are finished (see `finish`)."""
+        self._stopping = True
+
+    async def finish(self, timeout: float) -> bool:
+        """Wait up to `timeout` for the users in progress; what is left stays pending in the stream."""
+        self._stopping = True
+        return await self._finish_workers(timeout)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.workers) or bool(self._acks)
+
+    async def _finish_workers(self, timeout: float) -> bool:
+        if self.workers and timeout > 0:
+            await asyncio.wait(list(self.workers.values()), timeout=timeout)
+        left = list(self.workers.values())
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
+        return not left
+
+    # -- routing ------------------------------------------------------------------------------------------
+
+    def _route(self, entries: list[InboxEntry]) -> None:
+        for entry in entries:
+            phone = entry.event.phone
+            self.queues.setdefault(phone, deque()).append(entry)
+            if phone not in self.workers:
+                self.workers[phone] = asyncio.create_task(self._user(phone), name="wa-user")
+
+    async def _user(self, phone: str) -> None:
+        queue = self.queues[phone]
+        last_wamid = None
+        try:
+            while queue:
+                entry = queue[0]
+                await self._process(entry)
+                queue.popleft()
+                last_wamid = entry.event.wamid or last_wamid
+            if last_wamid and self.options.mark_read:  # one read receipt per burst, off the reply's path
+                self.spawn(self.deliverer.sender.mark_read(last_wamid))
+        except Stopped:
+            pass
+        finally:
+            self.workers.pop(phone, None)
+            if not queue:
+                self.queues.pop(phone, None)
+
+    # -- one event ---------------------------------------------------------------------------------------
+
+    async def _process(self, entry: InboxEntry) -> None:
+        event, phone = entry.event, entry.event.phone
+        for _conflict in range(3):
+            load = await self._redis(lambda: self.turns.load(phone))
+            if load.outbox_length:  # replies an earlier owner committed but may not have sent: first
+                leftovers = await self._redis(lambda: self.turns.outbox(phone))
+                await self._deliver(phone, [OutboxItem(i.message, max(i.attempts, 1)) for i in leftovers])
+            if not entry_after(entry.id, load.last_id):
+                self.stats.duplicates += 1
+                log.info("event %s for %s was already applied; acknowledging it", entry.id, mask_phone(phone))
+                self._ack(entry)
+                return
+            limit = self.options.rate_limit
+            if limit > 0 and load.rate_count > limit:
+                self.stats.rate_limited += 1
+                notice = [self.engine.notice(phone, "rate_limited")] if load.rate_count == limit + 1 else []
+                if notice:
+                    log.info("rate limit reached for %s: one notice sent, further messages dropped",
+                             mask_phone(phone))
+                await self._commit_and_deliver(entry, None, 0, notice)
+                return
+            if self.on_inbound is not None and (
+                    load.previous_inbound is None or time.time() - load.previous_inbound >= self.options.inbound_every):
+                self.spawn(self.on_inbound(event))
+            version = load.conversation.version if load.conversation is not None else 0
+            raw = load.conversation.dumps() if load.conversation is not None else None
+            turn, error = await self._run_turn(event, raw)
+            if turn is None:
+                self.stats.failed += 1
+                log.error("processing event %s for %s failed %d times; dead-lettered: %s", entry.id,
+                          mask_phone(phone), self.options.max_attempts, error)
+                await self._commit_and_deliver(entry, None, 0, [self.engine.notice(phone, "internal_error")],
+                                               dead=error)
+                return
+            outcome = await self._commit_and_deliver(entry, turn.conversation, version, turn.messages, turn=turn)
+            if outcome != CONFLICT:
+                return
+            self.stats.retried += 1
+            log.warning("conversation of %s changed during the turn; running it again", mask_phone(phone))
+        self.stats.failed += 1
+        await self._redis(lambda: self.inbox.dead_letter(self.partition, entry, "conversation kept changing",
+                                                         self.member))
+
+    async def _run_turn(self, event: InboundEvent, raw: str | None) -> tuple[Turn | None, str]:
+        opts, error = self.options, ""
+        for attempt in range(1, opts.max_attempts + 1):
+            conversation = Conversation.loads(raw) if raw is not None else None
+            try:
+                return await self.engine.run_turn(event, conversation), ""
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"[:300]
+                if attempt == opts.max_attempts:
+                    break
+                self.stats.retried += 1
+                delay = min(opts.max_delay, opts.base_delay * 2 ** (attempt - 1))
+                log.warning("turn for %s failed (attempt %d/%d), retrying in %.1fs: %s", mask_phone(event.phone),
+                            attempt, opts.max_attempts, delay, error)
+                await opts.sleep(delay)
+        return None, error
+
+    async def _commit_and_deliver(self, entry: InboxEntry, conversation: Conversation | None, version: int,
+                                  messages: list[OutboundMessage], *, turn: Turn | None = None,
+                                  dead: str = "") -> int:
+        phone = entry.event.phone
+        outcome, _ = await self._redis(lambda: self.turns.commit(phone, entry.id, conversation, version, messages))
+        if outcome == CONFLICT:
+            return outcome
+        if outcome == ALREADY_APPLIED:
+            self.stats.duplicates += 1
+            self._ack(entry)
+            return outcome
+        results = await self._deliver(phone, [OutboxItem(m) for m in messages])
+        if dead:
+            await self._redis(lambda: self.inbox.dead_letter(self.partition, entry, dead, self.member))
+        else:
+            self.stats.processed += 1
+            self._ack(entry)
+        if turn is not None and self.on_turn is not None:
+            try:
+                await self.on_turn(entry.event, results)
+            except Exception:
+                log.exception("on_turn hook failed")
+        return outcome
+
+    async def _deliver(self, phone: str, items: list[OutboxItem]) -> list[SendResult]:
+        """Send, then trim the outbox; only the trim is retried on a Redis error (a resend would duplicate)."""
+        if not items:
+            return []
+        results = await self.deliverer.deliver(phone, items)
+        await self._redis(lambda: self.turns.delivered(phone, len(items)))
+        return results
+
+    # -- acknowledgements, in batches ---------------------------------------------------------------------
+
+    def _ack(self, entry: InboxEntry) -> None:
+        self._acks.append(entry.id)
+        if len(self._acks) == 1 or len(self._acks) >= self.options.ack_batch:
+            self._ack_wakeup.set()
+
+    async def _ack_loop(self) -> None:
+        while True:
+            await self._ack_wakeup.wait()
+            self._ack_wakeup.clear()
+            await asyncio.sleep(self.options.ack_interval)
+            await self._flush_acks()
+
+    async def _flush_acks(self) -> None:
+        while self._acks:
+            ids, self._acks = self._acks, []
+            try:
+                await self.inbox.ack(self.partition, ids)
+                self.health.recovered()
+            except ResponseError as exc:  # the group is gone (Redis lost its data): nothing left to ack
+                log.warning("partition %d: acknowledging %d event(s) failed: %s", self.partition, len(ids), exc)
+            except REDIS_ERRORS:
+                self.health.failed()
+                self._acks[:0] = ids  # applied-marks protect them meanwhile; try again shortly
+                await self.options.sleep(0.2)
+                if self._stopping:
+                    return
+
+    # -- Redis calls that must not be lost ----------------------------------------------------------------
+
+    async def _redis(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Retry `call` with backoff while Redis is unreachable; give up only when stopping."""
+        delay = 0.05
+        while True:
+            try:
+                result = await call()
+                self.health.recovered()
+                return result
+            except REDIS_ERRORS as exc:
+                self.health.failed()
+                if self._stopping:
+                    raise Stopped() from exc
+                log.warning("partition %d: redis unavailable (%s); retrying in %.2fs", self.partition,
+                            type(exc).__name__, delay)
+                await self.options.sleep(delay)
+                delay = min(self.options.redis_max_delay, delay * 2)

@@ -1,0 +1,126 @@
+"""Moving between states: taking a chosen offer, a command or a route, following an edge through the
+compiled transition table, and entering states until one waits for input (with the role guard).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from engine import paging
+from engine.compiler import CompiledCommand
+from engine.conversation import plain
+from engine.failures import FlowLoop
+from engine.messages import OutboundMessage
+from engine.offers import Offer
+from engine.outcomes import Leave
+from engine.render import render_say
+from engine.running import run_state
+from flows.edges import FROM, command_trigger
+from flows.targets import STAY, Target, resolve
+
+if TYPE_CHECKING:
+    from engine.step import Step
+
+logger = logging.getLogger("engine.interpreter")
+
+#: More states than this in one turn is a loop of `goto`s in flows.yaml.
+MAX_STEPS = 25
+
+
+async def choose(step: Step, offer: Offer) -> None:
+    """The user picked one of the offered choices: store its item, run its `set` and `say`, move on."""
+    conv, flows = step.conversation, step.flows
+    if offer.trigger == paging.TRIGGER:
+        await show_page(step, int((offer.item or {}).get("page") or 0))
+        return
+    if offer.into:
+        conv.vars[offer.into] = offer.item
+    scope = step.scope()
+    if offer.trigger == FROM:
+        scope["item"] = offer.item
+    for key, value in offer.set.items():
+        conv.vars[key] = plain(flows.value(value, scope))
+    if offer.say:
+        step.say_text(flows.render(offer.say, step.scope()))
+    found = flows.transition(conv.flow, conv.state, offer.trigger)
+    await enter(step, found or Target(conv.flow, conv.state))
+
+
+async def show_page(step: Step, page: int) -> None:
+    """Another page of the waiting state's list ("More…"): its `say` again, the action not re-run."""
+    conv = step.conversation
+    state = step.flows.state(conv.flow, conv.state)
+    if state is None or state.say is None or state.say.choices_from is None:  # flows changed under it
+        await enter(step, Target(conv.flow, conv.state))
+        return
+    message, conv.offered = render_say(step.flows, state.say, step.scope(), conv.phone, page=page)
+    conv.prompt = message.to_dict()
+    step.turn.messages.append(message)
+
+
+async def run_command(step: Step, command: CompiledCommand) -> None:
+    spec = command.spec
+    step.apply_set(spec.set)
+    if spec.say:
+        step.say_text(step.flows.render(spec.say, step.scope()))
+    if spec.goto == STAY:
+        await reprompt(step)
+        return
+    await follow(step, command_trigger(command.name), spec.goto)
+
+
+async def follow(step: Step, trigger: str, target: str | None) -> None:
+    """Leave the current state by `trigger`; with no target, re-enter it (fresh data, re-prompt)."""
+    conv = step.conversation
+    if target is None or target == STAY:
+        await enter(step, Target(conv.flow, conv.state))
+        return
+    found = step.flows.transition(conv.flow, conv.state, trigger)
+    if found is None:  # a target the table does not know: the checker prevents this
+        found = resolve(target, conv.flow, step.flows.spec)
+    if found is None:
+        raise RuntimeError(f"no transition {trigger!r} from {conv.flow}.{conv.state}")
+    await enter(step, found)
+
+
+async def enter(step: Step, target: Target) -> None:
+    """Run states from `target` until one waits for input (or an action failure halts the turn)."""
+    conv, flows = step.conversation, step.flows
+    while True:
+        step.steps += 1
+        if step.steps > MAX_STEPS:
+            raise FlowLoop(f"more than {MAX_STEPS} states in one turn, last {target}")
+        target = guard_role(step, target)
+        state = flows.state(target.flow, target.state)
+        if state is None:
+            raise RuntimeError(f"unknown state {target}")
+        conv.flow, conv.state = target.flow, target.state
+        outcome = await run_state(step, state)
+        if not isinstance(outcome, Leave):
+            return
+        found = flows.transition(conv.flow, conv.state, outcome.trigger)
+        if found is None:
+            raise RuntimeError(f"no transition {outcome.trigger!r} from {conv.flow}.{conv.state}")
+        target = found
+
+
+def guard_role(step: Step, target: Target) -> Target:
+    """An unlinked user never enters a role flow, and no role enters another role's flow."""
+    role = step.conversation.role
+    spec = step.flows.spec
+    if spec.flows[target.flow].role == role:
+        return target
+    own = step.flows.flow_for_role(role)
+    logger.warning("role guard: %s user sent to %s; back to %s", role, target, own)
+    step.turn.notices.append(f"role guard redirected {target} to {own}")
+    return Target(own, spec.flows[own].menu)
+
+
+async def reprompt(step: Step) -> None:
+    """Show the last prompt again; with none saved (e.g. after a failed start), re-enter the state."""
+    conv = step.conversation
+    if conv.prompt:
+        step.turn.messages.append(OutboundMessage.from_dict({**conv.prompt, "to": conv.phone}))
+    else:
+        await enter(step, Target(conv.flow, conv.state))

@@ -1,0 +1,27 @@
+"""How running a state ends, as types rather than trigger strings with a sentinel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    """Leave the state by the edge named `trigger` (`flows.edges`: `next`, `error`, `branch:0`, ...)."""
+
+    trigger: str
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """The state has run and now waits for the user's input."""
+
+
+@dataclass(frozen=True, slots=True)
+class Halt:
+    """An action failed with no `on_error`: the user is back at their last prompt; nothing more runs."""
+
+
+Outcome = Leave | Wait | Halt
+WAIT = Wait()
+HALT = Halt()

@@ -1,0 +1,134 @@
+"""Every way out of a state, written out once: the compiler, `check`, `graph`, `diff` and test coverage
+all read these edges, so reachability and dead ends are computed once, over the same list.
+
+An edge is named by its *trigger*, the name the engine moves by and `diff`/coverage report:
+`error`, `empty`, `branch:<n>`, `choice:<id>`, `from`, `on:<n>`, `otherwise`, `next`, and `cmd:<name>`
+for a global command. A target of None (or `@stay`) keeps the user in the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from flows.schema import FlowFile, State
+from flows.targets import STAY, Target, resolve
+
+EdgeKind = Literal["error", "empty", "branch", "choice", "pick", "route", "otherwise", "next", "command"]
+
+#: Kinds taken because of the user's input; the others are taken by the state itself as it runs.
+INPUT_KINDS: frozenset[EdgeKind] = frozenset({"choice", "pick", "route", "otherwise"})
+
+ERROR = "error"
+EMPTY = "empty"
+NEXT = "next"
+OTHERWISE = "otherwise"
+FROM = "from"
+
+
+def branch_trigger(index: int) -> str:
+    return f"branch:{index}"
+
+
+def choice_trigger(choice_id: str) -> str:
+    return f"choice:{choice_id}"
+
+
+def route_trigger(index: int) -> str:
+    return f"on:{index}"
+
+
+def command_trigger(name: str) -> str:
+    return f"cmd:{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """One way out of a state: what kind it is, what the engine calls it, what a picture says, where it goes.
+
+    `when` is the edge's condition (`if:` of a branch or a choice), evaluated by the engine, not here."""
+
+    kind: EdgeKind
+    trigger: str
+    label: str
+    target: str | None
+    when: str | None = None
+
+    @property
+    def moves(self) -> bool:
+        """Whether taking the edge leaves the state (a missing target or `@stay` stays)."""
+        return self.target is not None and self.target != STAY
+
+
+def edges(state: State) -> list[Edge]:
+    """Every edge out of `state`, in the order the state runs: action outcomes, branches, choices, routes,
+    `otherwise`, then `goto`."""
+    out: list[Edge] = []
+    if state.call:
+        out.append(Edge("error", ERROR, "on_error", state.on_error))
+        out.append(Edge("empty", EMPTY, "on_empty", state.on_empty))
+    for index, branch in enumerate(state.branch):
+        out.append(Edge("branch", branch_trigger(index), f"if {branch.when}", branch.goto, branch.when))
+    if state.say:
+        for choice in state.say.choices:
+            label = f"[{choice.title}]" + (f" if {choice.when}" if choice.when else "")
+            out.append(Edge("choice", choice_trigger(choice.id), label, choice.goto, choice.when))
+        if state.say.choices_from:
+            cf = state.say.choices_from
+            out.append(Edge("pick", FROM, f"pick from {cf.items}", cf.goto))
+    for index, route in enumerate(state.on):
+        if route.keywords is not None:
+            label = "says " + " / ".join(route.keywords)
+        elif route.regex is not None:
+            label = f"/{route.regex}/"
+        else:
+            label = f"‹{route.capture}›"
+        out.append(Edge("route", route_trigger(index), label, route.goto))
+    if state.otherwise:
+        out.append(Edge("otherwise", OTHERWISE, "otherwise", state.otherwise.goto))
+    if state.goto:
+        out.append(Edge("next", NEXT, "then", state.goto))
+    return out
+
+
+def command_edges(spec: FlowFile, flow_name: str) -> list[Edge]:
+    """The global commands that work from every state of `flow_name` (by the flow's role)."""
+    role = spec.flows[flow_name].role
+    return [Edge("command", command_trigger(name), name, command.goto)
+            for name, command in spec.commands.items() if command.roles is None or role in command.roles]
+
+
+def moves(spec: FlowFile, flow_name: str, state: State) -> Iterator[tuple[Edge, Target]]:
+    """The edges of a state that lead somewhere that exists, with where they lead."""
+    for edge in edges(state):
+        if edge.moves:
+            assert edge.target is not None
+            found = resolve(edge.target, flow_name, spec)
+            if found is not None:
+                yield edge, found
+
+
+def is_dead_end(state: State) -> bool:
+    """A state that waits for input but no input leads anywhere: only a global command gets the user out."""
+    return state.waits and not any(edge.moves for edge in edges(state) if edge.kind in INPUT_KINDS)
+
+
+def reachable(spec: FlowFile) -> set[tuple[str, str]]:
+    """The states reachable from each flow's start and menu and from the global commands."""
+    frontier: list[tuple[str, str]] = []
+    for name, flow in spec.flows.items():
+        frontier += [(name, flow.start), (name, flow.menu)]
+        for edge in command_edges(spec, name):
+            found = resolve(edge.target, name, spec) if edge.moves and edge.target else None
+            if found is not None:
+                frontier.append((found.flow, found.state))
+    seen: set[tuple[str, str]] = set()
+    while frontier:
+        node = frontier.pop()
+        flow = spec.flows.get(node[0])
+        if node in seen or flow is None or node[1] not in flow.states:
+            continue
+        seen.add(node)
+        frontier += [(found.flow, found.state) for _, found in moves(spec, node[0], flow.states[node[1]])]
+    return seen
