@@ -19,7 +19,7 @@ COPY engine ./engine
 COPY adapters ./adapters
 COPY app ./app
 COPY tooling ./tooling
-RUN pip install .
+RUN pip install ".[staff]"
 
 RUN useradd --create-home --uid 10001 bot && mkdir -p /data && chown bot /data
 USER bot

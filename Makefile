@@ -17,10 +17,21 @@ setup: $(STAMP)
 chat: $(STAMP)
 	$(BIN)/python main.py chat $(ARGS)
 
+# Lint, layers (import-linter), types (mypy: strict on flows/ and engine/), then the tests; every step runs
+# and the target fails if any did.
 test: $(STAMP)
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/lint-imports --no-cache || status=1; \
+	$(BIN)/mypy || status=1; \
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS); code=$$?; \
+	if [ $$code -eq 5 ]; then echo "pytest: no tests were collected"; elif [ $$code -ne 0 ]; then status=$$code; fi; \
+	exit $$status
+
+lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS); status=$$?; \
-	if [ $$status -eq 5 ]; then echo "pytest: no tests were collected"; exit 0; fi; exit $$status
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 check: $(STAMP)
 	$(BIN)/python main.py check

@@ -8,9 +8,13 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from adapters.settings import Settings
 from flows.problems import FlowsError
+
+if TYPE_CHECKING:
+    from app.runtime import Runtime
 
 
 def _configure_logging(level: str) -> None:
@@ -46,7 +50,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _signatures(settings, connect_redis, build_actions, action_signatures):  # type: ignore[no-untyped-def]
+async def _signatures(settings, connect_redis, build_actions, action_signatures):
     """Action names and arguments as the running service registers them (nothing is connected)."""
     from datetime import UTC, datetime
 
@@ -80,7 +84,7 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _runtime_or_explain(settings: Settings, consequence: str, *, check_only: bool = False):  # type: ignore[no-untyped-def]
+def _runtime_or_explain(settings: Settings, consequence: str, *, check_only: bool = False) -> Runtime | None:
     """The runtime, or None after printing every problem of a broken flows.yaml (nothing half-started).
 
     `check_only`: build it to check flows.yaml and the settings, then close it (the workers build their own)."""
@@ -217,7 +221,15 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_explore(args: argparse.Namespace, settings: Settings) -> int:
     """Random conversations checked against the invariants; a failure prints a saveable conversation test."""
-    from tooling.explore import Violation, explore
+    try:
+        from tooling.explore import Violation, explore
+    except ModuleNotFoundError as exc:
+        if exc.name != "hypothesis":
+            raise
+        print("explore draws its random conversations with hypothesis, which is not installed here.\n"
+              "Install it with: pip install 'inspector-whatsapp[staff]'  (or: pip install hypothesis)",
+              file=sys.stderr)
+        return 2
 
     try:
         figures = explore(settings.flows_path, flow=args.flow, examples=args.examples, seed=args.seed,

@@ -55,6 +55,8 @@ class Settings:
     rate_limit_per_minute: int = 10
     dedupe_ttl: int = 7 * 24 * 3600
     pipeline_partitions: int = 16
+    read_receipts: bool = True
+    pipeline_concurrency: int = 8
 
     inspector_api_base_url: str = ""
     inspector_api_key: str = field(default="", repr=False)
@@ -95,6 +97,8 @@ class Settings:
             rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute),
             dedupe_ttl=_int(env, "DEDUPE_TTL", defaults.dedupe_ttl),
             pipeline_partitions=max(1, _int(env, "PIPELINE_PARTITIONS", defaults.pipeline_partitions)),
+            read_receipts=_bool(env.get("WHATSAPP_READ_RECEIPTS"), defaults.read_receipts),
+            pipeline_concurrency=max(1, _int(env, "PIPELINE_CONCURRENCY", defaults.pipeline_concurrency)),
             inspector_api_base_url=env.get("INSPECTOR_API_BASE_URL", ""),
             inspector_api_key=env.get("INSPECTOR_API_KEY", ""),
             inspector_timeout=_float(env, "INSPECTOR_TIMEOUT", defaults.inspector_timeout),

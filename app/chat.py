@@ -10,7 +10,7 @@ import sys
 from typing import TextIO
 
 from app.runtime import Runtime
-from engine.events import InboundEvent
+from engine.events import EventKind, InboundEvent
 from engine.matching import normalize
 from engine.messages import OutboundMessage
 
@@ -59,7 +59,7 @@ def to_event(phone: str, line: str, last: OutboundMessage | None, profile_name: 
         else:
             picked = next((c for c in choices if normalize(c.title) == typed), None)
         if picked is not None:
-            kind = "button" if last.kind == "buttons" else "list"
+            kind: EventKind = "button" if last.kind == "buttons" else "list"
             return InboundEvent(phone=phone, kind=kind, text=picked.title, reply_id=picked.id,
                                 message_type="interactive", profile_name=profile_name)
     return InboundEvent(phone=phone, text=line, profile_name=profile_name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from typing import Any
 
 import arq.worker
@@ -44,7 +45,7 @@ class InProcessJobs:
         self._task = task
 
     async def aclose(self) -> None:
-        self.worker.handle_sig(2)  # cancel running jobs, like SIGINT would
+        self.worker.handle_sig(signal.SIGINT)  # cancel running jobs, like SIGINT would
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._task
@@ -64,7 +65,7 @@ async def start_inprocess_jobs(runtime: Runtime, sender: Sender, *, namespace: s
     """
     from adapters.jobs.worker import worker_options
 
-    arq.worker.log_redis_info = _log_redis_info_unless_embedded  # type: ignore[assignment]
+    arq.worker.log_redis_info = _log_redis_info_unless_embedded
     scheduler = runtime.extras.get("jobs.scheduler") or build_scheduler(
         runtime.settings, runtime.redis, namespace=namespace, clock=runtime.engine.clock)
     jobs = build_job_context(runtime, sender=sender, scheduler=scheduler, namespace=namespace)

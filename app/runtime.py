@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from redis.asyncio import Redis
+
 from adapters.accounts.actions import register_account_actions
 from adapters.accounts.database import AccountsDatabase, upgrade_database
 from adapters.accounts.linking import LinkingService
@@ -43,7 +45,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class Runtime:
     settings: Settings
-    redis: Any
+    redis: Redis
     embedded_redis: bool
     actions: ActionRegistry
     engine: Engine
@@ -76,7 +78,7 @@ def action_signatures(registry: ActionRegistry) -> dict[str, set[str] | None]:
 def build_actions(
     settings: Settings,
     *,
-    redis: Any,
+    redis: Redis,
     inspector: InspectorClient,
     database: AccountsDatabase,
     email: EmailSender,
@@ -112,7 +114,7 @@ def build_runtime(
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     email: EmailSender | None = None,
-    redis: Any = None,
+    redis: Redis | None = None,
     migrate: bool | None = None,
     jobs_namespace: str = DEFAULT_NAMESPACE,
 ) -> Runtime:

@@ -42,7 +42,8 @@ def flows_info(runtime: Runtime) -> dict[str, Any]:
 
 def pipeline_options(runtime: Runtime, **overrides: Any) -> PipelineOptions:
     settings = runtime.settings
-    consumer = ConsumerOptions(rate_limit=settings.rate_limit_per_minute)
+    consumer = ConsumerOptions(rate_limit=settings.rate_limit_per_minute, mark_read=settings.read_receipts,
+                               max_in_progress=settings.pipeline_concurrency)
     options = PipelineOptions(conversation_ttl=settings.conversation_ttl, dedupe_ttl=settings.dedupe_ttl,
                               consumer=consumer)
     for name, value in overrides.items():

@@ -47,7 +47,7 @@ class CompiledFlows:
         self.hash = loaded.hash
         self.env = create_environment()
         self.table, self.command_table = _table(self.spec)
-        self.flow_by_role = {flow.role: name for name, flow in self.spec.flows.items()}
+        self.flow_by_role: dict[str, str] = {flow.role: name for name, flow in self.spec.flows.items()}
         self.commands = [
             CompiledCommand(name, cmd, frozenset(keyword_form(k) for k in cmd.keywords), frozenset(cmd.ids))
             for name, cmd in self.spec.commands.items()
@@ -121,9 +121,9 @@ def _table(spec: FlowFile) -> tuple[dict[tuple[str, str, str], Target], dict[tup
             for edge, found in flow_edges.moves(spec, flow_name, state):
                 table[(flow_name, state_name, edge.trigger)] = found
         for edge in flow_edges.command_edges(spec, flow_name):
-            found = resolve(edge.target, flow_name, spec) if edge.moves and edge.target else None
-            if found is not None:
-                commands[(flow_name, edge.trigger)] = found
+            command = resolve(edge.target, flow_name, spec) if edge.moves and edge.target else None
+            if command is not None:
+                commands[(flow_name, edge.trigger)] = command
     return table, commands
 
 

@@ -99,16 +99,16 @@ def parse_date(text: str, today: date) -> str | None:
         return _safe_date(year, month, day, today, explicit_year=bool(found.group(3)))
     found = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)? ([a-z]{3})[a-z]*(?: (\d{4}))?", word) or None
     if found:
-        day, month_name, year_text = found.groups()
+        day_text, month_name, year_text = found.groups()
     else:
         found = re.fullmatch(r"([a-z]{3})[a-z]* (\d{1,2})(?:st|nd|rd|th)?(?: (\d{4}))?", word)
         if not found:
             return None
-        month_name, day, year_text = found.groups()
+        month_name, day_text, year_text = found.groups()
     if month_name not in _MONTHS:
         return None
     year = int(year_text) if year_text else today.year
-    return _safe_date(year, _MONTHS.index(month_name) + 1, int(day), today, explicit_year=bool(year_text))
+    return _safe_date(year, _MONTHS.index(month_name) + 1, int(day_text), today, explicit_year=bool(year_text))
 
 
 def _safe_date(year: int, month: int, day: int, today: date, explicit_year: bool) -> str | None:

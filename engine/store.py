@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
+
+from redis.asyncio import Redis
 
 from engine.conversation import Conversation
 
@@ -59,7 +61,7 @@ class LockTimeout(Exception):
 class ConversationStore:
     def __init__(
         self,
-        redis: Any,
+        redis: Redis,
         *,
         prefix: str = "conv",
         ttl: int = 24 * 3600,
@@ -80,7 +82,9 @@ class ConversationStore:
         return f"{self.prefix}:{{{phone}}}"
 
     async def load(self, phone: str) -> Conversation | None:
-        data, version = await self.redis.hmget(self.key(phone), ["data", "version"])
+        # redis-py types a command as "awaitable or value" for its sync and async clients alike.
+        fields = cast(Awaitable[list[Any]], self.redis.hmget(self.key(phone), ["data", "version"]))
+        data, version = await fields
         if data is None:
             return None
         conversation = Conversation.loads(data)
@@ -155,7 +159,8 @@ class ConversationStore:
                     logger.warning("could not release a conversation lock; it will expire", exc_info=True)
 
     async def memory_usage(self, phone: str) -> int | None:
-        return await self.redis.memory_usage(self.key(phone))
+        used: int | None = await self.redis.memory_usage(self.key(phone))
+        return used
 
 
 class Checkout:

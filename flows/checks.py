@@ -82,6 +82,7 @@ class FlowChecker:
                 self._check_state(flow_name, state_name, state, (*base, "states", state_name))
         self._check_notifications()
         self._check_reachability()
+        self._check_loops()
         self.report.problems.sort(key=lambda p: (p.line, p.column))
         return self.report
 
@@ -355,6 +356,16 @@ class FlowChecker:
                                                               f"allows {limits.BUTTON_TITLE}")
             if len(note.choices) > limits.MAX_BUTTONS:
                 self.add((*path, "choices"), f"notifications carry at most {limits.MAX_BUTTONS} buttons")
+
+    def _check_loops(self) -> None:
+        for group in flow_edges.loops_without_input(self.spec):
+            flow_name, state_name = group[0]
+            names = ", ".join(f"{f}.{s}" for f, s in group)
+            self.add(("flows", flow_name, "states", state_name),
+                     f"loop without input: {names} can lead into each other by `goto`, `branch`, `on_error` or "
+                     "`on_empty` alone, so a user could circle through them without being asked anything; "
+                     "after 25 states the engine gives up on the turn with `messages.internal_error` "
+                     "(let one of them wait for input)", "warning")
 
     def _check_reachability(self) -> None:
         seen = flow_edges.reachable(self.spec)

@@ -8,11 +8,15 @@ removal plus an addition.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from flows import edges as flow_edges
 from flows.schema import FlowFile, State
+
+if TYPE_CHECKING:  # the language needs no Redis client to load; `diff --redis` passes one in
+    from redis.asyncio import Redis
 
 
 @dataclass
@@ -102,7 +106,7 @@ def _short(text: str, limit: int = 100) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-async def live_in_states(redis: Any, states: list[str], prefix: str = "conv") -> tuple[int, dict[str, int]]:
+async def live_in_states(redis: Redis, states: list[str], prefix: str = "conv") -> tuple[int, dict[str, int]]:
     """(conversations scanned, how many sit in each of `states`), reading the store's `conv:{phone}` hashes."""
     wanted = set(states)
     counts: dict[str, int] = {}
@@ -111,7 +115,7 @@ async def live_in_states(redis: Any, states: list[str], prefix: str = "conv") ->
         name = key.decode() if isinstance(key, bytes) else key
         if not name.endswith("}"):  # `conv:{phone}:lock` and other per-user keys
             continue
-        raw = await redis.hget(name, "data")
+        raw = await cast("Awaitable[bytes | None]", redis.hget(name, "data"))
         if raw is None:
             continue
         total += 1

@@ -126,9 +126,54 @@ def reachable(spec: FlowFile) -> set[tuple[str, str]]:
     seen: set[tuple[str, str]] = set()
     while frontier:
         node = frontier.pop()
-        flow = spec.flows.get(node[0])
-        if node in seen or flow is None or node[1] not in flow.states:
+        owner = spec.flows.get(node[0])
+        if node in seen or owner is None or node[1] not in owner.states:
             continue
         seen.add(node)
-        frontier += [(found.flow, found.state) for _, found in moves(spec, node[0], flow.states[node[1]])]
+        frontier += [(found.flow, found.state) for _, found in moves(spec, node[0], owner.states[node[1]])]
     return seen
+
+
+#: Kinds the engine takes by itself while running a state, without waiting for the user.
+AUTOMATIC_KINDS: frozenset[EdgeKind] = frozenset({"error", "empty", "branch", "next"})
+
+
+def loops_without_input(spec: FlowFile) -> list[list[tuple[str, str]]]:
+    """Groups of states that can move among themselves by `goto`, `branch`, `on_error` or `on_empty` alone,
+    so a user can circle through them without ever being asked anything (each group sorted, once)."""
+    graph: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for flow_name, flow in spec.flows.items():
+        for state_name, state in flow.states.items():
+            graph[(flow_name, state_name)] = [(found.flow, found.state) for edge, found in
+                                              moves(spec, flow_name, state) if edge.kind in AUTOMATIC_KINDS]
+    index: dict[tuple[str, str], int] = {}
+    low: dict[tuple[str, str], int] = {}
+    stack: list[tuple[str, str]] = []
+    on_stack: set[tuple[str, str]] = set()
+    groups: list[list[tuple[str, str]]] = []
+
+    def visit(node: tuple[str, str]) -> None:  # Tarjan's strongly connected components
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, []):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group: list[tuple[str, str]] = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1 or node in graph.get(node, []):
+                groups.append(sorted(group))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return sorted(groups)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flows.schema import FlowFile
@@ -59,7 +60,7 @@ def describe_unknown(target: str, flow_name: str, spec: FlowFile) -> str:
     return f"state `{target}` does not exist in flow `{flow_name}`{_suggest(target, states, flow_name)}"
 
 
-def _suggest(name: str, known: dict[str, object], flow_name: str) -> str:
+def _suggest(name: str, known: Mapping[str, object], flow_name: str) -> str:
     """`(did you mean `x`?)` for a likely typo, else the list of states when it is short."""
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
     if close:

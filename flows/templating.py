@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextvars
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -32,7 +33,7 @@ class RecordingUndefined(Undefined):
         self._record()
         return ""
 
-    def __iter__(self):  # type: ignore[override]
+    def __iter__(self) -> Iterator[Any]:
         self._record()
         return iter(())
 
@@ -47,7 +48,7 @@ class RecordingUndefined(Undefined):
             raise AttributeError(name)
         return RecordingUndefined(name=f"{self._undefined_name}.{name}")
 
-    __getitem__ = __getattr__  # type: ignore[assignment]
+    __getitem__ = __getattr__
 
 
 def _finalize(value: Any) -> Any:
@@ -71,15 +72,16 @@ def money(value: Any, symbol: str = "₦") -> str:
 def when(value: Any, fmt: str = "%a %-d %b, %H:%M") -> str:
     """ISO date/datetime text or object -> `Tue 1 Dec, 10:00`."""
     if isinstance(value, str):
+        text: str = value
         try:
             # A bare date ("2026-12-04") is a day, not midnight: no "00:00" in "What time on ...?".
-            value = date.fromisoformat(value) if len(value.strip()) == 10 else datetime.fromisoformat(value)
+            value = date.fromisoformat(text) if len(text.strip()) == 10 else datetime.fromisoformat(text)
         except ValueError:
-            return value
-    if isinstance(value, datetime | date):
-        if not isinstance(value, datetime):
-            fmt = fmt.replace(", %H:%M", "")
+            return text
+    if isinstance(value, datetime):
         return value.strftime(fmt)
+    if isinstance(value, date):
+        return value.strftime(fmt.replace(", %H:%M", ""))
     return str(value)
 
 

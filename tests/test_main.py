@@ -146,3 +146,16 @@ def test_serve_refuses_live_traffic_with_the_development_secret_key(tmp_path):
     done = subprocess.run([sys.executable, "main.py", "serve"], cwd=ROOT, capture_output=True, text=True, timeout=30,
                           env=env(tmp_path, WHATSAPP_TOKEN="t", WHATSAPP_PHONE_ID="1", SECRET_KEY=""))
     assert done.returncode == 1 and "SECRET_KEY is the development default" in done.stderr
+
+
+def test_explore_says_how_to_install_hypothesis_when_it_is_missing(tmp_path):
+    """The Docker image installs the `staff` extra; anywhere else a missing hypothesis is explained."""
+    blocked = ("import runpy, sys\n"
+               "sys.modules['hypothesis'] = None  # as if not installed\n"
+               "sys.argv = ['main.py', 'explore', '--examples', '1']\n"
+               "runpy.run_path('main.py', run_name='__main__')\n")
+    done = subprocess.run([sys.executable, "-c", blocked], cwd=ROOT, env=env(tmp_path), capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "hypothesis, which is not installed" in done.stderr and "inspector-whatsapp[staff]" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -118,7 +118,9 @@ class Explorer:
             self.turns += 1
             conversation = await engine.store.load(user.phone)
             problems = check_turn(turn, given, conversation.role if conversation else "unlinked", spec)
-            if engine.counts["errors"] > errors:
+            if turn.error is not None:
+                problems.append(f"internal error, turn rolled back: {turn.error}")
+            elif engine.counts["errors"] > errors:
                 problems.append("the engine hit an internal error (see the log)")
             script.append({"bot": {"state": f"{turn.flow}.{turn.state}"}})
             if problems:

@@ -21,7 +21,7 @@ from adapters.settings import Settings
 from app.chat import link_demo_user
 from app.runtime import Runtime, build_runtime
 from engine.compiler import CompiledFlows
-from engine.events import InboundEvent
+from engine.events import EventKind, InboundEvent
 from engine.matching import normalize
 from engine.messages import OutboundMessage
 from engine.turn import Turn
@@ -182,8 +182,8 @@ class UserSession:
         typed = normalize(wanted)
         picked = next((c for c in choices if c.id == wanted), None) or next(
             (c for c in choices if normalize(c.title) == typed), None)
-        tap_kind = kind if kind in ("button", "list") else ("list" if self.last and self.last.kind == "list"
-                                                            else "button")
+        tap_kind: EventKind = "list" if kind == "list" or (
+            kind not in ("button", "list") and self.last is not None and self.last.kind == "list") else "button"
         if picked is None:
             return InboundEvent(phone=self.phone, kind=tap_kind, text=wanted, reply_id=wanted,
                                 message_type="interactive")

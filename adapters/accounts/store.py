@@ -7,7 +7,7 @@ UPDATE statements, so two concurrent requests cannot both win, on SQLite and Pos
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -71,7 +71,7 @@ def count_wrong_attempt(session: Session, code_id: str, max_attempts: int) -> in
             revoked=col(LinkCode.attempts) + 1 >= max_attempts,
         )
     )
-    if result.rowcount != 1:
+    if _changed(result) != 1:
         return None
     return session.execute(sa.select(col(LinkCode.attempts)).where(col(LinkCode.id) == code_id)).scalar_one()
 
@@ -79,7 +79,7 @@ def count_wrong_attempt(session: Session, code_id: str, max_attempts: int) -> in
 def consume_code(session: Session, code_id: str, max_attempts: int) -> bool:
     """Mark the code used, if nobody else used or burned it first."""
     result = session.execute(sa.update(LinkCode).where(_usable(code_id, max_attempts)).values(used=True))
-    return result.rowcount == 1
+    return _changed(result) == 1
 
 
 def link(session: Session, phone: str, account: dict[str, Any], now: datetime) -> WhatsAppUser:
@@ -114,12 +114,12 @@ def unlink(session: Session, phone: str, now: datetime) -> bool:
         .where(col(WhatsAppUser.phone) == phone, col(WhatsAppUser.linked).is_(True))
         .values(**UNLINKED, updated_at=now)
     )
-    return result.rowcount == 1
+    return _changed(result) == 1
 
 
 def record_inbound(session: Session, phone: str, profile_name: str | None, at: datetime) -> None:
     """Upsert the phone's row; `last_inbound_at` only moves forward (webhooks can arrive late)."""
-    table = WhatsAppUser.__table__
+    table = cast(sa.Table, sa.inspect(WhatsAppUser).local_table)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(table).values(
@@ -137,3 +137,8 @@ def record_inbound(session: Session, phone: str, profile_name: str | None, at: d
     if profile_name:
         changes["profile_name"] = stmt.excluded.profile_name
     session.execute(stmt.on_conflict_do_update(index_elements=["phone"], set_=changes))
+
+
+def _changed(result: sa.Result[Any]) -> int:
+    """Rows an UPDATE changed: only a cursor result knows, and sqlmodel types `execute` as a plain Result."""
+    return cast("sa.CursorResult[Any]", result).rowcount

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from typing import Protocol
 
+from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential
+
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[EmailMessage], Awaitable[None]]
@@ -46,18 +48,20 @@ async def deliver_with_retry(
     backoff: float = 0.5,
     sleep: Sleep = asyncio.sleep,
 ) -> None:
-    """Call `deliver` up to `attempts` times, doubling the pause after each failure.
+    """Call `deliver` up to `attempts` times, doubling the pause after each failure (tenacity runs the loop).
 
     Logs only the exception type (never recipients or content); raises `EmailSendError` at the end.
     """
-    delay = backoff
-    for attempt in range(1, attempts + 1):
-        try:
-            await deliver(message)
-            return
-        except Exception as exc:  # noqa: BLE001 - any transport failure is retried the same way
-            log.warning("email delivery failed (attempt %d/%d): %s", attempt, attempts, type(exc).__name__)
-            if attempt == attempts:
-                raise EmailSendError(f"email not delivered after {attempts} attempts") from exc
-            await sleep(delay)
-            delay *= 2
+
+    def before_sleep(state: RetryCallState) -> None:
+        failed = state.outcome.exception() if state.outcome is not None else None
+        log.warning("email delivery failed (attempt %d/%d): %s", state.attempt_number, attempts,
+                    type(failed).__name__)
+
+    retrying = AsyncRetrying(stop=stop_after_attempt(attempts), wait=wait_exponential(multiplier=backoff, max=60),
+                             sleep=sleep, before_sleep=before_sleep, reraise=True)
+    try:
+        await retrying(deliver, message)
+    except Exception as exc:  # noqa: BLE001 - any transport failure is retried the same way
+        log.warning("email delivery failed (attempt %d/%d): %s", attempts, attempts, type(exc).__name__)
+        raise EmailSendError(f"email not delivered after {attempts} attempts") from exc

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.inspector import actions_seeker as seeker
@@ -11,7 +13,7 @@ from adapters.inspector.action_support import Deps
 from adapters.inspector.client import InspectorClient
 from engine.actions import ActionRegistry
 
-ACTIONS = {
+ACTIONS: dict[str, Callable[..., Awaitable[Any]]] = {
     "available_properties": seeker.available_properties,
     "property": seeker.property_detail,
     "locations": seeker.locations,

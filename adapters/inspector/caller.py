@@ -1,5 +1,6 @@
 """One logical HTTP request to Inspector: retried when safe, guarded by the circuit breaker, decoded.
 
+The attempts are run by tenacity (the wait is `Backoff`: full jitter, or a 429's Retry-After).
 Only idempotent calls are retried (GET, PUT, DELETE, and POST when it carries an Idempotency-Key), on
 connect errors, timeouts, 429 (honouring Retry-After, capped) and 5xx. Every failed attempt counts
 towards the circuit breaker, so an outage opens it after a few calls and later calls fail fast.
@@ -14,6 +15,7 @@ from typing import Any
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from adapters.inspector.errors import (
     InspectorBadResponse,
@@ -23,7 +25,7 @@ from adapters.inspector.errors import (
     InspectorRejected,
     InspectorUnavailable,
 )
-from adapters.inspector.resilience import Backoff, CircuitBreaker
+from adapters.inspector.resilience import Backoff, CircuitBreaker, RetryableFailure
 
 log = logging.getLogger("adapters.inspector")
 _IDEMPOTENT = {"GET", "PUT", "DELETE", "HEAD", "OPTIONS"}
@@ -76,7 +78,9 @@ class InspectorCaller:
             params = {k: v for k, v in params.items() if v is not None}
         attempts = 1 + (self.retries if retryable else 0)
         last: InspectorError | None = None
-        for attempt in range(attempts):
+
+        async def attempt() -> Any:
+            nonlocal last
             if not self.breaker.allow():
                 raise InspectorUnavailable("circuit open, Inspector is failing", endpoint=endpoint) from last
             try:
@@ -84,30 +88,35 @@ class InspectorCaller:
             except httpx.TimeoutException:
                 self.breaker.record_failure()
                 last = InspectorUnavailable("timed out", endpoint=endpoint)
-                delay = self.backoff.delay(attempt)
+                raise RetryableFailure(last) from None
             except httpx.TransportError as exc:
                 self.breaker.record_failure()
                 last = InspectorUnavailable(f"connection failed ({type(exc).__name__})", endpoint=endpoint)
-                delay = self.backoff.delay(attempt)
-            else:
-                status = response.status_code
-                if status == 429:
-                    self.breaker.release()
-                    last = InspectorUnavailable("rate limited", endpoint=endpoint, status=429)
-                    delay = self.backoff.retry_after(response.headers.get("Retry-After"), attempt)
-                elif status >= 500:
-                    self.breaker.record_failure()
-                    last = InspectorUnavailable(f"server error {status}", endpoint=endpoint, status=status)
-                    delay = self.backoff.delay(attempt)
-                else:
-                    self.breaker.record_success()
-                    return _decode(response, endpoint)
-            if attempt + 1 < attempts:
-                log.warning("Inspector %s failed (%s); retry %d of %d", endpoint, last, attempt + 1, attempts - 1)
-                await self.sleep(delay)
-        assert last is not None
-        log.error("Inspector %s failed: %s", endpoint, last)
-        raise last
+                raise RetryableFailure(last) from None
+            status = response.status_code
+            if status == 429:
+                self.breaker.release()
+                last = InspectorUnavailable("rate limited", endpoint=endpoint, status=429)
+                raise RetryableFailure(last, retry_after=response.headers.get("Retry-After", ""))
+            if status >= 500:
+                self.breaker.record_failure()
+                last = InspectorUnavailable(f"server error {status}", endpoint=endpoint, status=status)
+                raise RetryableFailure(last)
+            self.breaker.record_success()
+            return _decode(response, endpoint)
+
+        def before_sleep(state: RetryCallState) -> None:
+            log.warning("Inspector %s failed (%s); retry %d of %d", endpoint, last, state.attempt_number,
+                        attempts - 1)
+
+        retrying = AsyncRetrying(stop=stop_after_attempt(attempts), wait=self.backoff, sleep=self.sleep,
+                                 retry=retry_if_exception_type(RetryableFailure), before_sleep=before_sleep,
+                                 reraise=True)
+        try:
+            return await retrying(attempt)
+        except RetryableFailure as failed:
+            log.error("Inspector %s failed: %s", endpoint, failed.error)
+            raise failed.error from None
 
 
 def _decode(response: httpx.Response, endpoint: str) -> Any:

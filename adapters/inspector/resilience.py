@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
+from tenacity import RetryCallState
+
+from adapters.inspector.errors import InspectorError
+
 BreakerState = Literal["closed", "open", "half_open"]
 
 
@@ -60,14 +64,32 @@ class CircuitBreaker:
         self._probing = False
 
 
+class RetryableFailure(Exception):
+    """One failed attempt worth another: the error to raise if it was the last, and a 429's Retry-After."""
+
+    def __init__(self, error: InspectorError, retry_after: str | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class Backoff:
-    """Exponential backoff with full jitter: attempt n waits uniform(0, min(cap, base * 2**n))."""
+    """Exponential backoff with full jitter: attempt n waits uniform(0, min(cap, base * 2**n)).
+
+    Also a tenacity wait strategy: after a 429 it waits what Retry-After says (capped)."""
 
     base: float = 0.2
     cap: float = 3.0
     retry_after_cap: float = 10.0
     rng: random.Random = field(default_factory=random.Random)
+
+    def __call__(self, state: RetryCallState) -> float:
+        attempt = state.attempt_number - 1
+        failed = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(failed, RetryableFailure) and failed.retry_after is not None:
+            return self.retry_after(failed.retry_after or None, attempt)
+        return self.delay(attempt)
 
     def delay(self, attempt: int) -> float:
         return self.rng.uniform(0, min(self.cap, self.base * (2**attempt)))

@@ -36,7 +36,7 @@ def matches(prefs: AlertPreferences, prop: Property) -> bool:
     return True
 
 
-async def send_property_alerts(ctx: dict[str, Any]) -> dict[str, Any]:
+async def send_property_alerts(ctx: dict[str, Any]) -> dict[str, Any] | str:
     jobs = jobs_of(ctx)
     since = await jobs.store.high_water(HIGH_WATER)
     if since is None:

@@ -54,7 +54,7 @@ async def deliver_whatsapp(ctx: dict[str, Any], message: dict[str, Any], reason:
 
 async def deliver_email(ctx: dict[str, Any], raw: bytes, not_after: str | None = None) -> str:
     jobs = jobs_of(ctx)
-    message: EmailMessage = email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[assignment]
+    message = email.message_from_bytes(raw, policy=email.policy.default)
     recipient = mask_email(str(message.get("To", "")))
     if not_after and jobs.clock() > parse_moment(not_after):
         await jobs.store.dead_letter(job_id=str(ctx.get("job_id")), kind="email", recipient=recipient,

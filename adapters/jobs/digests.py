@@ -13,6 +13,7 @@ from typing import Any
 from adapters.inspector.action_support import properties_by_id, users_by_id
 from adapters.inspector.display import inspection_view
 from adapters.inspector.errors import InspectorError
+from adapters.inspector.models import Role
 from adapters.jobs.context import JobContext, jobs_of
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ def day_text(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b}"
 
 
-async def _digest(jobs: JobContext, ctx: dict[str, Any], *, role: str, notification: str, day: date) -> dict[str, int]:
+async def _digest(jobs: JobContext, ctx: dict[str, Any], *, role: Role, notification: str, day: date) -> dict[str, int]:
     start = datetime.combine(day, time(0), jobs.tz)
     end = start + timedelta(days=1)
     counts = {"sent": 0, "skipped": 0}
@@ -42,7 +43,7 @@ async def _digest(jobs: JobContext, ctx: dict[str, Any], *, role: str, notificat
     return counts
 
 
-async def send_daily_digests(ctx: dict[str, Any]) -> dict[str, Any]:
+async def send_daily_digests(ctx: dict[str, Any]) -> dict[str, Any] | str:
     jobs = jobs_of(ctx)
     today = jobs.clock().astimezone(jobs.tz).date()
     try:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
+
+from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +24,7 @@ SENT_TTL = 8 * 24 * 3600  # longer than any job can be deferred or retried
 class JobStore:
     """Small Redis helpers the jobs share; `redis` is any redis.asyncio client (bytes responses)."""
 
-    def __init__(self, redis: Any, namespace: str = DEFAULT_NAMESPACE) -> None:
+    def __init__(self, redis: Redis, namespace: str = DEFAULT_NAMESPACE) -> None:
         self.redis = redis
         self.namespace = namespace
 
@@ -60,7 +63,7 @@ class JobStore:
 
     async def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
         """Newest first."""
-        raw = await self.redis.lrange(self.dead_letter_key, 0, limit - 1)
+        raw = await cast(Awaitable[list[bytes]], self.redis.lrange(self.dead_letter_key, 0, limit - 1))
         return [json.loads(item) for item in raw]
 
     # -- the property-alerts high-water mark ------------------------------------------------------

@@ -121,6 +121,18 @@ class StreamInbox:
             return []
         return [InboxEntry.from_fields(i, f) for _, items in reply or [] for i, f in items if f]
 
+    async def own_pending(self, partition: int, consumer: str) -> list[InboxEntry]:
+        """Entries already delivered to `consumer` and not acknowledged, e.g. by a read whose reply was lost
+        when the connection dropped (Redis redelivers those only when asked with id 0)."""
+        try:
+            reply = await self.redis.xreadgroup(self.keys.group, consumer, {self.keys.stream(partition): "0"},
+                                                count=10_000)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            return []
+        return [InboxEntry.from_fields(i, f) for _, items in reply or [] for i, f in items if f]
+
     async def claim_pending(self, partition: int, consumer: str) -> list[InboxEntry]:
         """Every pending entry of the partition, whoever read it, now owned by `consumer`, in id order.
 

@@ -24,7 +24,7 @@ from pywa_async.types.templates import BodyText, TemplateLanguage
 
 from adapters.privacy import mask_phone
 from adapters.settings import Settings
-from adapters.whatsapp.graph import graph_session
+from adapters.whatsapp.graph import graph_session, point_at
 from adapters.whatsapp.limits import MAX_ROW_TITLE, enforce_limits, shorten
 from engine.messages import OutboundMessage
 
@@ -106,7 +106,7 @@ class WhatsAppSender:
 
     @staticmethod
     def _client(settings: Settings, session: httpx.AsyncClient) -> WhatsApp:
-        return WhatsApp(
+        wa = WhatsApp(
             phone_id=settings.whatsapp_phone_id,
             token=settings.whatsapp_token,
             session=session,
@@ -115,6 +115,8 @@ class WhatsAppSender:
             app_secret=settings.whatsapp_app_secret or None,
             validate_updates=False,
         )
+        point_at(session, settings.whatsapp_graph_url)
+        return wa
 
     async def send(self, message: OutboundMessage) -> SendResult:
         result = await self.send_once(message)

@@ -81,6 +81,7 @@ class Pipeline:
         self._releasing: set[int] = set()
         self._side_tasks: set[asyncio.Task[Any]] = set()
         self._balancer: asyncio.Task[None] | None = None
+        self._slots = asyncio.Semaphore(self.options.consumer.max_in_progress)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -181,7 +182,7 @@ class Pipeline:
         consumer = PartitionConsumer(
             partition, self.member, inbox=self.inbox, turns=self.turns, engine=self.engine,
             deliverer=self.deliverer, stats=self.stats, health=self.health, options=self.options.consumer,
-            on_inbound=self.on_inbound, on_turn=self.on_turn, spawn=self.spawn)
+            on_inbound=self.on_inbound, on_turn=self.on_turn, spawn=self.spawn, slots=self._slots)
         task = asyncio.create_task(consumer.run(), name=f"wa-partition-{partition}")
         self.consumers[partition] = (consumer, task)
         log.debug("member %s took partition %d", self.member, partition)

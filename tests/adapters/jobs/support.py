@@ -22,6 +22,7 @@ from adapters.settings import Settings
 from adapters.whatsapp.outbound import WhatsAppSender
 from app.jobs import build_job_context
 from app.runtime import Runtime, build_runtime
+from engine.store import ConversationStore
 from tests.services import TEST_REDIS_URL
 
 REDIS_URL = TEST_REDIS_URL
@@ -97,6 +98,8 @@ async def build_world(tmp_path: Path, graph_url: str, namespace: str, **override
     settings = make_settings(tmp_path, graph_url, **overrides)
     redis = Redis.from_url(REDIS_URL)
     runtime = build_runtime(settings, redis=redis, jobs_namespace=namespace)
+    # Conversations under this test's namespace too, so `close_world` deletes them with the job keys.
+    runtime.engine.store = ConversationStore(redis, prefix=f"{namespace}:conv", ttl=settings.conversation_ttl)
     scheduler = runtime.extras["jobs.scheduler"]
     sender = WhatsAppSender(settings, retry=whatsapp_retry_hook(scheduler))
     jobs = build_job_context(runtime, sender=sender, scheduler=scheduler, namespace=namespace, retry_base=0.05)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from adapters.whatsapp import StreamInbox
 from adapters.whatsapp.inbound import parse_body
@@ -20,6 +24,7 @@ from tests.adapters.whatsapp.conftest import (
     running,
     settle,
 )
+from tests.services import TEST_REDIS_URL
 
 U1 = "2348012345621"
 
@@ -201,3 +206,79 @@ async def test_rate_limit_one_notice_per_window_and_no_engine_work(fake_graph, r
 async def test_outbox_items_carry_their_attempts(redis, prefix):
     item = OutboxItem(OutboundMessage(to=U1, text="hi"), attempts=1)
     assert OutboxItem.loads(item.dumps()) == item
+
+
+class LosesOneReply(Redis):
+    """A client whose chosen command reaches Redis and runs, but whose reply is lost once (a dropped link)."""
+
+    lose = ""
+    lost = 0
+
+    @classmethod
+    def losing(cls, lose: str) -> LosesOneReply:
+        client = cls.from_url(TEST_REDIS_URL)
+        client.lose = lose
+        return client
+
+    async def execute_command(self, *args, **options):
+        result = await super().execute_command(*args, **options)
+        name = str(args[0]).upper()
+        if self.lost == 0 and result and (name == self.lose or (name == "EVALSHA" and self.lose in str(args[1:3]))):
+            self.lost += 1
+            raise RedisConnectionError("connection lost after the command ran")
+        return result
+
+
+async def test_a_commit_whose_reply_was_lost_still_delivers_its_replies_once(fake_graph, prefix):
+    from adapters.whatsapp.turns import _COMMIT
+
+    commit_sha = hashlib.sha1(_COMMIT.encode()).hexdigest()
+    redis = LosesOneReply.losing(commit_sha)
+    engine = EchoEngine()
+    app = make_app(make_settings(fake_graph.url), engine, redis, prefix)
+    try:
+        async with running(app) as client:
+            await post_signed(client, p.body([p.text(U1, "only")]))  # no later message to carry it out
+            await settle(app)
+    finally:
+        await _cleanup(redis, prefix)
+    assert redis.lost == 1 and engine.calls == 1
+    assert [c.text for c in fake_graph.messages] == ["echo:only"]
+
+
+async def test_a_read_whose_reply_was_lost_is_not_left_pending(fake_graph, prefix):
+    redis = LosesOneReply.losing("XREADGROUP")
+    app = make_app(make_settings(fake_graph.url), EchoEngine(), redis, prefix)
+    try:
+        async with running(app) as client:
+            await asyncio.sleep(0.3)  # the consumers are blocked in XREADGROUP when the message arrives
+            await post_signed(client, p.body([p.text(U1, "read-and-lost")]))
+            await settle(app)
+    finally:
+        await _cleanup(redis, prefix)
+    assert redis.lost == 1
+    assert [c.text for c in fake_graph.messages] == ["echo:read-and-lost"]
+
+
+async def _cleanup(redis, prefix):
+    keys = [k async for k in redis.scan_iter(match=f"{prefix}*")] + [k async for k in redis.scan_iter(match=f"{{{prefix}*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
+
+
+async def test_a_bug_after_the_turn_dead_letters_that_event_and_the_user_carries_on(fake_graph, redis, prefix):
+    class Buggy(EchoEngine):
+        async def run_turn(self, event, conversation):
+            turn = await super().run_turn(event, conversation)
+            if event.text == "boom":
+                turn.conversation = "not a conversation"  # the commit cannot serialise it
+            return turn
+
+    app = make_app(make_settings(fake_graph.url), Buggy(), redis, prefix)
+    async with running(app) as client:
+        await post_signed(client, p.body([p.text(U1, "boom"), p.text(U1, "after")]))
+        await settle(app)
+        (dead,) = await app.state.inbox.dead_letters()
+    assert dead["event"]["text"] == "boom" and "AttributeError" in dead["error"]
+    assert [c.text for c in fake_graph.messages] == ["echo:after"]
