@@ -80,13 +80,13 @@ def violations(message: object) -> list[str]:
     return found
 
 
-def _media_violations(kind: str, caption: str, media: dict) -> list[str]:
+def _media_violations(kind: str, caption: str, media: dict[str, object]) -> list[str]:
     """A contact card needs a name and a phone, a pin its coordinates, an image a URL and a short caption."""
     needed = {"contacts": ("name", "phone"), "location": ("latitude", "longitude"), "image": ("url",)}[kind]
     found = [f"{kind} message without {key}" for key in needed if media.get(key) in (None, "")]
     if kind == "location":
         try:
-            if not (-90 <= float(media["latitude"]) <= 90 and -180 <= float(media["longitude"]) <= 180):
+            if not (-90 <= float(str(media["latitude"])) <= 90 and -180 <= float(str(media["longitude"])) <= 180):
                 found.append("location outside the globe")
         except (KeyError, TypeError, ValueError):
             found.append("location coordinates are not numbers")

@@ -100,6 +100,7 @@ class World:
     visits: set[tuple[str, str, str]]
     states: set[tuple[str, str]]
     actions: FlakyActions
+    jobs: Any = None  # the JobContext of `jobs:` steps (tooling.jobs), built on first use
 
     async def aclose(self) -> None:
         await self.runtime.aclose()

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 MARGIN = timedelta(hours=2)
 
 
-async def sweep_reminders(ctx: dict[str, Any]) -> dict[str, int]:
+async def sweep_reminders(ctx: dict[str, Any]) -> dict[str, int] | str:
     jobs = jobs_of(ctx)
     now = jobs.clock()
     try:

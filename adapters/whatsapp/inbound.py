@@ -173,7 +173,9 @@ def parse_message(raw: Any, contacts: Mapping[str, Mapping[str, Any]] | None = N
         pin = _location(raw.get("location"))
         if pin is not None:
             extra["location"] = pin
-            return InboundEvent(kind="location", text=pin["name"] or pin["address"], message_type="location", **base)
+            return InboundEvent(phone=sender, kind="location", text=pin["name"] or pin["address"],
+                                message_type="location", profile_name=profile_name, wamid=str(wamid),
+                                timestamp=_timestamp(raw.get("timestamp")), extra=extra)
     return InboundEvent(kind="other", message_type=mtype, **base)
 
 
