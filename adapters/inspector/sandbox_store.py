@@ -1,4 +1,4 @@
-"""The sandbox Inspector's data: seeded from YAML relative to "now", changed only under one lock.
+"""The sandbox Inspector's data (seeded by `sandbox_seed` relative to "now"), changed only under one lock.
 
 Bookings persist for the life of the process. `book` checks capacity and records the Idempotency-Key
 inside the lock, so two concurrent bookings of the last place give one booking and one `slot_full`,
@@ -12,7 +12,7 @@ import random
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,7 @@ from adapters.inspector.models import (
     Slot,
     User,
 )
+from adapters.inspector.sandbox_seed import seed
 
 DEFAULT_DATA = Path(__file__).with_name("sandbox_data.yaml")
 _REFERENCE_CHARS = "".join(c for c in string.ascii_uppercase + string.digits if c not in "O0I1")
@@ -40,11 +41,6 @@ class SandboxError(Exception):
     def __init__(self, status: int, code: str, detail: str) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail = status, code, detail
-
-
-def _at(day: date, hhmm: str, tz: tzinfo) -> datetime:
-    hour, minute = (int(part) for part in hhmm.split(":"))
-    return datetime.combine(day, time(hour, minute), tz)
 
 
 @dataclass
@@ -62,6 +58,7 @@ class SandboxStore:
     moved_at: dict[str, datetime] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     rng: random.Random = field(default_factory=random.Random)
+    default_capacity: int = 2  # places on a slot added without a capacity (the seed file's `slots.capacity`)
     _counter: int = 100
 
     # -- loading -------------------------------------------------------------------------------------
@@ -71,56 +68,11 @@ class SandboxStore:
         raw = yaml.safe_load((path or DEFAULT_DATA).read_text(encoding="utf-8"))
         tz = ZoneInfo(raw.get("timezone", "Africa/Lagos"))
         store = cls(now=now or (lambda: datetime.now(UTC)), tz=tz)
-        store._seed(raw)
+        seed(store, raw)
         return store
 
-    def _seed(self, raw: dict[str, Any]) -> None:
-        started = self.now().astimezone(self.tz)
-        today = started.date()
-        for user in raw.get("users", []):
-            self.users[str(user["id"])] = User.model_validate(user)
-        rule = raw.get("slots", {})
-        days, capacity = int(rule.get("days", 14)), int(rule.get("capacity", 2))
-        self.default_capacity = capacity
-        for index, item in enumerate(raw.get("properties", [])):
-            item = dict(item)
-            created = started - timedelta(days=float(item.pop("created_days_ago", 0)), hours=index % 5)
-            times = item.pop("slot_times", rule.get("times", ["10:00", "14:00"]))
-            prop = Property.model_validate({**item, "created_at": created})
-            self.properties[prop.id] = prop
-            if prop.status != "available":
-                continue
-            for offset in range(days):
-                day = today + timedelta(days=offset)
-                if (offset + index) % 2 or day.weekday() == 6:
-                    continue
-                for hhmm in times:
-                    self._ensure_slot(prop.id, _at(day, hhmm, self.tz), capacity)
-        for item in raw.get("inspections", []):
-            starts = _at(today + timedelta(days=int(item["day"])), str(item["time"]), self.tz)
-            slot = self._ensure_slot(str(item["property_id"]), starts, capacity)
-            status = item.get("status", "scheduled")
-            inspection = Inspection(
-                id=str(item["id"]),
-                reference=item.get("reference") or self._reference(),
-                property_id=slot.property_id,
-                seeker_id=str(item["seeker_id"]),
-                agent_id=self.properties[slot.property_id].agent_id,
-                inspector_id=item.get("inspector_id"),
-                slot_id=slot.id,
-                starts_at=starts,
-                status=status,
-                notes=item.get("notes", ""),
-            )
-            self.inspections[inspection.id] = inspection
-            if status == "scheduled":
-                self.slots[slot.id] = slot.model_copy(update={"booked": slot.booked + 1})
-        for user_id, property_ids in (raw.get("saved_properties") or {}).items():
-            self.saved[str(user_id)] = {str(pid): started - timedelta(days=1) for pid in property_ids}
-        for prefs in raw.get("alert_preferences", []):
-            self.alerts[str(prefs["user_id"])] = AlertPreferences.model_validate(prefs)
-
-    def _ensure_slot(self, property_id: str, starts: datetime, capacity: int) -> Slot:
+    def ensure_slot(self, property_id: str, starts: datetime, capacity: int) -> Slot:
+        """The seeded slot of a property at `starts`, made on first use (ids are readable: slt_03_1201_1000)."""
         slot_id = f"slt_{property_id.removeprefix('prp_')}_{starts:%m%d_%H%M}"
         if slot_id not in self.slots:
             self.slots[slot_id] = Slot(
@@ -132,7 +84,7 @@ class SandboxStore:
         self._counter += 1
         return f"{prefix}_{self._counter}"
 
-    def _reference(self) -> str:
+    def new_reference(self) -> str:
         taken = {i.reference for i in self.inspections.values()}
         while True:
             ref = "INS-" + "".join(self.rng.choice(_REFERENCE_CHARS) for _ in range(4))
@@ -233,7 +185,7 @@ class SandboxStore:
             await asyncio.sleep(0)  # let a concurrent booking reach the lock: the lock, not luck, decides
             inspection = Inspection(
                 id=self._next_id("ins"),
-                reference=self._reference(),
+                reference=self.new_reference(),
                 property_id=prop.id,
                 seeker_id=seeker.id,
                 agent_id=prop.agent_id,
