@@ -11,6 +11,7 @@ from engine.actions import ActionContext, ActionError, ActionRegistry
 log = logging.getLogger(__name__)
 
 NOT_SCHEDULED = "We could not set up your reminder, but your booking is confirmed."
+NOT_QUEUED = "We could not pass that on just now. Please try again in a minute."
 
 
 def register_job_actions(registry: ActionRegistry, scheduler: JobScheduler) -> None:
@@ -48,7 +49,8 @@ def register_job_actions(registry: ActionRegistry, scheduler: JobScheduler) -> N
             return await scheduler.enqueue_notice(function, str(inspection_id), change, key=key)
         except Exception as exc:  # the change stands in Inspector; only the notice is lost
             log.warning("%s for %s not queued: %s", function, inspection_id, type(exc).__name__)
-            raise ActionError("", kind="unavailable", detail=type(exc).__name__) from exc
+            # Not "unavailable": Inspector answered; it is our queue that did not (flows may reword `not_queued`).
+            raise ActionError(NOT_QUEUED, kind="not_queued", detail=type(exc).__name__) from exc
 
     registry.register("jobs.notify_booking", notify_booking)
     registry.register("jobs.notify_seeker", notify_seeker)
