@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from typing import Any
 
 import arq.worker
 from arq.worker import Worker
+from redis.asyncio import Redis
 
 from adapters.jobs.connections import arq_redis, build_scheduler
 from adapters.jobs.context import JobContext
@@ -28,7 +30,7 @@ log = logging.getLogger(__name__)
 _log_redis_info = arq.worker.log_redis_info
 
 
-async def _log_redis_info_unless_embedded(redis: Any, log_func: Any) -> None:
+async def _log_redis_info_unless_embedded(redis: Redis, log_func: Callable[[str], Any]) -> None:
     if redis.connection_pool.connection_class.__module__.startswith("fakeredis"):
         log_func("embedded redis (fakeredis)")
         return

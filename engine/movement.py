@@ -36,11 +36,13 @@ async def choose(step: Step, offer: Offer) -> None:
         return
     if offer.into:
         conv.vars[offer.into] = offer.item
-    scope = step.scope()
     if offer.trigger == FROM:
-        scope["item"] = offer.item
-    for key, value in offer.set.items():
-        conv.vars[key] = plain(flows.value(value, scope))
+        # A row's `set` was rendered with its item when the list was sent: it is data now, never a
+        # template again (an item's text holding `{{ }}` must not be evaluated).
+        for key, value in offer.set.items():
+            conv.vars[key] = plain(value)
+    else:
+        step.apply_set(offer.set)
     if offer.say:
         step.say_text(flows.render(offer.say, step.scope()))
     found = flows.transition(conv.flow, conv.state, offer.trigger)

@@ -9,7 +9,6 @@ retried with backoff until Redis answers again: an accepted event is never dropp
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -23,7 +22,6 @@ from redis.exceptions import (
     MasterDownError,
     OutOfMemoryError,
     ReadOnlyError,
-    ResponseError,
     SlotNotCoveredError,
     TryAgainError,
 )
@@ -32,6 +30,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from adapters.privacy import mask_phone
 from adapters.whatsapp.delivery import Deliverer
+from adapters.whatsapp.flusher import Flusher
 from adapters.whatsapp.inbox import InboxEntry, StreamInbox, entry_after
 from adapters.whatsapp.outbound import SendResult
 from adapters.whatsapp.stats import WebhookStats
@@ -54,7 +53,7 @@ REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, OSErr
 @dataclass(slots=True)
 class ConsumerOptions:
     read_count: int = 100
-    block_ms: int = 1000
+    block_ms: int = 250  # a newly owned partition joins the shared read within this
     max_attempts: int = 4  # engine failures (not Redis) before the event is dead-lettered
     base_delay: float = 0.5
     max_delay: float = 10.0
@@ -62,8 +61,7 @@ class ConsumerOptions:
     rate_limit: int = 10
     mark_read: bool = True
     inbound_every: float = 60.0  # seconds between writes of a user's last-inbound time to the accounts DB
-    ack_batch: int = 64
-    ack_interval: float = 0.01
+    ack_interval: float = 0.005  # acks and outbox trims of the whole process go out together this often
     # Events computing at once in this process: enough to overlap Redis and Graph round trips, few enough
     # that the webhook's acks are not queued behind dozens of ready turn steps on the one event loop
     # (measured, 50 users in a closed loop: ack p99 ~450 ms with 64, ~90-140 ms with 8, same msg/s).
@@ -111,6 +109,7 @@ class PartitionConsumer:
         on_inbound: InboundHook | None = None,
         on_turn: TurnHook | None = None,
         spawn: Callable[[Awaitable[Any]], None],
+        flusher: Flusher,
         slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.partition = partition
@@ -128,54 +127,50 @@ class PartitionConsumer:
         self.slots = slots or asyncio.Semaphore(options.max_in_progress)
         self.queues: dict[str, deque[InboxEntry]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
-        self._acks: list[str] = []
-        self._ack_wakeup = asyncio.Event()
+        self.flusher = flusher
+        self._stopped = asyncio.Event()
+        self.ready = False  # pending entries recovered: the reader may feed new ones
         self._stopping = False
         self._routed: set[str] = set()  # entry ids queued or in progress here (a re-read must not double them)
-        self._redis_errors = 0
 
     # -- lifecycle --------------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Recover what the partition's previous owner left pending, then read new events until stopped."""
-        acker = asyncio.create_task(self._ack_loop(), name=f"wa-acks-{self.partition}")
+        """Recover what the partition's previous owner left pending, then take what the reader feeds in
+        until stopped; finish the users in progress before returning."""
         try:
             await self._redis(lambda: self.inbox.ensure_group(self.partition))
             pending = await self._redis(lambda: self.inbox.claim_pending(self.partition, self.member))
             if pending:
                 log.info("partition %d: recovering %d pending event(s)", self.partition, len(pending))
             self._route(pending)
-            while not self._stopping:
-                errors = self._redis_errors
-                entries = await self._redis(lambda: self.inbox.read(
-                    self.partition, self.member, count=self.options.read_count, block_ms=self.options.block_ms))
-                if self._redis_errors != errors:  # a read may have reached Redis and lost its reply
-                    entries = [*await self._redis(lambda: self.inbox.own_pending(self.partition, self.member)),
-                               *entries]
-                self._route(entries)
+            self.ready = True
+            await self._stopped.wait()
         except Stopped:
             pass
         finally:
             self._stopping = True
             if self.workers:  # `finish(timeout)` bounds this wait by cancelling what is left
                 await asyncio.wait(list(self.workers.values()))
-            acker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await acker
-            await self._flush_acks()
+
+    def feed(self, entries: list[InboxEntry]) -> None:
+        """New entries the reader got for this partition (ignored once stopping: they stay pending)."""
+        if not self._stopping:
+            self._route(entries)
 
     def stop(self) -> None:
-        """Stop reading; events already read are finished (see `finish`)."""
+        """Take no more entries; events already taken are finished (see `finish`)."""
         self._stopping = True
+        self._stopped.set()
 
     async def finish(self, timeout: float) -> bool:
         """Wait up to `timeout` for the users in progress; what is left stays pending in the stream."""
-        self._stopping = True
+        self.stop()
         return await self._finish_workers(timeout)
 
     @property
     def busy(self) -> bool:
-        return bool(self.workers) or bool(self._acks)
+        return bool(self.workers)
 
     async def _finish_workers(self, timeout: float) -> bool:
         if self.workers and timeout > 0:
@@ -249,9 +244,8 @@ class PartitionConsumer:
         event, phone = entry.event, entry.event.phone
         for _conflict in range(3):
             load = await self._redis(lambda: self.turns.load(phone))
-            if load.outbox_length:  # replies an earlier owner committed but may not have sent: first
-                leftovers = await self._redis(lambda: self.turns.outbox(phone))
-                await self._deliver(phone, [OutboxItem(i.message, max(i.attempts, 1)) for i in leftovers])
+            if load.outbox_length > self.flusher.unflushed(phone):  # an earlier owner's unsent replies: first
+                await self._deliver_leftovers(phone)
             if not entry_after(entry.id, load.last_id):
                 self.stats.duplicates += 1
                 log.info("event %s for %s was already applied; acknowledging it", entry.id, mask_phone(phone))
@@ -318,8 +312,7 @@ class PartitionConsumer:
             return outcome
         if outcome == ALREADY_APPLIED:
             # A redelivery, or our own commit whose reply was lost: its replies may still be in the outbox.
-            leftovers = await self._redis(lambda: self.turns.outbox(phone))
-            await self._deliver(phone, [OutboxItem(i.message, max(i.attempts, 1)) for i in leftovers])
+            await self._deliver_leftovers(phone)
             self.stats.duplicates += 1
             self._ack(entry)
             return outcome
@@ -337,41 +330,23 @@ class PartitionConsumer:
         return outcome
 
     async def _deliver(self, phone: str, items: list[OutboxItem]) -> list[SendResult]:
-        """Send, then trim the outbox; only the trim is retried on a Redis error (a resend would duplicate)."""
+        """Send in order; the outbox trim follows with the next flush (a resend there would duplicate)."""
         if not items:
             return []
-        results = await self.deliverer.deliver(phone, items)
-        await self._redis(lambda: self.turns.delivered(phone, len(items)))
+        results = await self.deliverer.deliver(phone, items, offset=self.flusher.unflushed(phone))
+        self.flusher.trim(phone, len(items))
         return results
 
-    # -- acknowledgements, in batches ---------------------------------------------------------------------
+    async def _deliver_leftovers(self, phone: str) -> None:
+        """Replies in the outbox that no trim of ours accounts for: an earlier owner committed them and may
+        have sent them, so each gets one more try at most."""
+        items = await self._redis(lambda: self.turns.outbox(phone))
+        items = items[self.flusher.unflushed(phone):]
+        if items:
+            await self._deliver(phone, [OutboxItem(i.message, max(i.attempts, 1)) for i in items])
 
     def _ack(self, entry: InboxEntry) -> None:
-        self._acks.append(entry.id)
-        if len(self._acks) == 1 or len(self._acks) >= self.options.ack_batch:
-            self._ack_wakeup.set()
-
-    async def _ack_loop(self) -> None:
-        while True:
-            await self._ack_wakeup.wait()
-            self._ack_wakeup.clear()
-            await asyncio.sleep(self.options.ack_interval)
-            await self._flush_acks()
-
-    async def _flush_acks(self) -> None:
-        while self._acks:
-            ids, self._acks = self._acks, []
-            try:
-                await self.inbox.ack(self.partition, ids)
-                self.health.recovered()
-            except ResponseError as exc:  # the group is gone (Redis lost its data): nothing left to ack
-                log.warning("partition %d: acknowledging %d event(s) failed: %s", self.partition, len(ids), exc)
-            except REDIS_ERRORS:
-                self.health.failed()
-                self._acks[:0] = ids  # applied-marks protect them meanwhile; try again shortly
-                await self.options.sleep(0.2)
-                if self._stopping:
-                    return
+        self.flusher.ack(self.partition, entry.id)
 
     # -- Redis calls that must not be lost ----------------------------------------------------------------
 
@@ -385,7 +360,6 @@ class PartitionConsumer:
                 return result
             except REDIS_ERRORS as exc:
                 self.health.failed()
-                self._redis_errors += 1
                 if self._stopping:
                     raise Stopped() from exc
                 log.warning("partition %d: redis unavailable (%s); retrying in %.2fs", self.partition,

@@ -45,9 +45,10 @@ class Deliverer:
         self.stats = stats
         self.options = options or DeliveryOptions()
 
-    async def deliver(self, phone: str, items: Sequence[OutboxItem]) -> list[SendResult]:
-        """Send the user's first `len(items)` outbox items in order (the caller then trims the outbox)."""
-        return [await self._send(phone, index, item) for index, item in enumerate(items)]
+    async def deliver(self, phone: str, items: Sequence[OutboxItem], *, offset: int = 0) -> list[SendResult]:
+        """Send outbox items in order; `offset` is where the first sits in the user's outbox list (items
+        already delivered whose trim is still to come precede it). The caller trims afterwards."""
+        return [await self._send(phone, offset + index, item) for index, item in enumerate(items)]
 
     async def _send(self, phone: str, index: int, item: OutboxItem) -> SendResult:
         message = item.message

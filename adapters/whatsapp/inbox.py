@@ -121,6 +121,26 @@ class StreamInbox:
             return []
         return [InboxEntry.from_fields(i, f) for _, items in reply or [] for i, f in items if f]
 
+    async def read_many(self, partitions: Sequence[int], consumer: str, *, count: int = 100,
+                        block_ms: int = 1000) -> dict[int, list[InboxEntry]]:
+        """New entries of several partitions in one XREADGROUP (their streams must share a node and, on
+        Redis Cluster, a slot: there it is one partition per call)."""
+        streams = {self.keys.stream(p): ">" for p in partitions}
+        by_stream = {self.keys.stream(p): p for p in partitions}
+        try:
+            reply = await self.redis.xreadgroup(self.keys.group, consumer, streams, count=count, block=block_ms)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            for partition in partitions:
+                await self.ensure_group(partition)
+            return {}
+        out: dict[int, list[InboxEntry]] = {}
+        for stream, items in reply or []:
+            name = stream.decode() if isinstance(stream, bytes) else stream
+            out[by_stream[name]] = [InboxEntry.from_fields(i, f) for i, f in items if f]
+        return out
+
     async def own_pending(self, partition: int, consumer: str) -> list[InboxEntry]:
         """Entries already delivered to `consumer` and not acknowledged, e.g. by a read whose reply was lost
         when the connection dropped (Redis redelivers those only when asked with id 0)."""

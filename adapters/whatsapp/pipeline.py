@@ -13,7 +13,7 @@ import contextlib
 import logging
 import socket
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,10 +26,12 @@ from adapters.whatsapp.consumer import (
     TurnHook,
 )
 from adapters.whatsapp.delivery import Deliverer, DeliveryOptions
+from adapters.whatsapp.flusher import Flusher
 from adapters.whatsapp.inbox import StreamInbox
 from adapters.whatsapp.keys import PipelineKeys
 from adapters.whatsapp.leases import LOST, Leases
 from adapters.whatsapp.outbound import Sender
+from adapters.whatsapp.reader import Reader
 from adapters.whatsapp.stats import WebhookStats
 from adapters.whatsapp.turns import UserTurns
 from engine.turn import ConversationEngine
@@ -78,6 +80,10 @@ class Pipeline:
         self.deliverer = Deliverer(sender, self.turns, stats=self.stats, options=self.options.delivery)
         self.leases = Leases(redis, self.keys, self.member, ttl_ms=self.options.lease_ttl_ms)
         self.consumers: dict[int, tuple[PartitionConsumer, asyncio.Task[None]]] = {}
+        self.flusher = Flusher(redis, self.keys, redis_errors=REDIS_ERRORS, on_error=self.health.failed,
+                               on_ok=self.health.recovered, interval=self.options.consumer.ack_interval)
+        self.cluster = _is_cluster(redis)
+        self._readers: dict[int | None, asyncio.Task[None]] = {}  # None: the one reader of a standalone Redis
         self._releasing: set[int] = set()
         self._side_tasks: set[asyncio.Task[Any]] = set()
         self._balancer: asyncio.Task[None] | None = None
@@ -89,6 +95,9 @@ class Pipeline:
         """Take a first share of partitions now (so a lone process serves at once), then keep balancing.
 
         Redis being down at start-up is not fatal: the webhook answers 503 and balancing retries."""
+        self.flusher.start()
+        if not self.cluster:
+            self._start_reader(None, self._readable)
         try:
             await self.balance()
         except REDIS_ERRORS as exc:
@@ -105,6 +114,11 @@ class Pipeline:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._balancer
         await asyncio.gather(*(self._release(p, timeout) for p in list(self.consumers)), return_exceptions=True)
+        for task in self._readers.values():
+            task.cancel()
+        await asyncio.gather(*self._readers.values(), return_exceptions=True)
+        self._readers.clear()
+        await self.flusher.stop()
         if self._side_tasks:
             await asyncio.wait(list(self._side_tasks), timeout=timeout)
         with contextlib.suppress(*REDIS_ERRORS):
@@ -116,7 +130,7 @@ class Pipeline:
 
     async def idle(self) -> bool:
         """No event in progress here and none waiting in any stream (tests and benchmarks wait for this)."""
-        if any(c.busy for c, _ in self.consumers.values()) or self._side_tasks:
+        if any(c.busy for c, _ in self.consumers.values()) or self._side_tasks or self.flusher.pending:
             return False
         pending, _ = await self.inbox.backlog()
         return pending == 0
@@ -182,10 +196,38 @@ class Pipeline:
         consumer = PartitionConsumer(
             partition, self.member, inbox=self.inbox, turns=self.turns, engine=self.engine,
             deliverer=self.deliverer, stats=self.stats, health=self.health, options=self.options.consumer,
-            on_inbound=self.on_inbound, on_turn=self.on_turn, spawn=self.spawn, slots=self._slots)
+            on_inbound=self.on_inbound, on_turn=self.on_turn, spawn=self.spawn, flusher=self.flusher,
+            slots=self._slots)
         task = asyncio.create_task(consumer.run(), name=f"wa-partition-{partition}")
         self.consumers[partition] = (consumer, task)
+        if self.cluster:  # a command may not span slots there: one reader per partition
+            self._start_reader(partition, lambda: [partition] if self._is_readable(partition) else [])
         log.debug("member %s took partition %d", self.member, partition)
+
+    def _start_reader(self, key: int | None, partitions: Callable[[], list[int]]) -> None:
+        options = self.options.consumer
+        reader = Reader(self.inbox, self.member, partitions, self._feed, redis_errors=REDIS_ERRORS,
+                        on_error=self.health.failed, on_ok=self.health.recovered, count=options.read_count,
+                        block_ms=options.block_ms)
+        self._readers[key] = asyncio.create_task(reader.run(), name=f"wa-reader-{key}")
+
+    def _stop_reader(self, key: int | None) -> None:
+        task = self._readers.pop(key, None)
+        if task is not None:
+            task.cancel()
+
+    def _is_readable(self, partition: int) -> bool:
+        entry = self.consumers.get(partition)
+        return entry is not None and entry[0].ready and partition not in self._releasing
+
+    def _readable(self) -> list[int]:
+        """Owned partitions whose pending entries are recovered (new ones must not overtake them)."""
+        return [p for p in self.consumers if self._is_readable(p)]
+
+    def _feed(self, partition: int, entries: list[Any]) -> None:
+        entry = self.consumers.get(partition)
+        if entry is not None:  # else: released meanwhile; the entries stay pending for the next owner
+            entry[0].feed(entries)
 
     async def _release(self, partition: int, timeout: float) -> None:
         """Finish this partition's users in progress, then hand the lease back for another member."""
@@ -193,6 +235,7 @@ class Pipeline:
         if entry is None:
             return
         consumer, task = entry
+        self._stop_reader(partition)
         consumer.stop()
         await consumer.finish(timeout)
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -203,6 +246,7 @@ class Pipeline:
             await self.leases.release(partition)
 
     async def _forget(self, partition: int) -> None:
+        self._stop_reader(partition)
         entry = self.consumers.pop(partition, None)
         if entry is not None:
             await entry[0].finish(0)
@@ -218,3 +262,9 @@ async def _guarded(coro: Awaitable[Any]) -> None:
         raise
     except Exception:
         log.warning("side task failed", exc_info=True)
+
+
+def _is_cluster(redis: Any) -> bool:
+    from redis.asyncio.cluster import RedisCluster
+
+    return isinstance(redis, RedisCluster)

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
+import certifi
 import httpx
 from yarl import URL
 
@@ -52,7 +54,10 @@ def map_aiohttp_errors(request: httpx.Request, phase: str = "read") -> Iterator[
 
 
 def client_timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
-    """aiohttp's timeouts from httpx's per-request `timeout` extension (None means no limit)."""
+    """aiohttp's timeouts from httpx's per-request `timeout` extension (None means no limit).
+
+    httpx's `write` has no aiohttp counterpart; a Graph request body is a few hundred bytes.
+    """
     timeout = request.extensions.get("timeout") or {}
     connect, read, pool = timeout.get("connect"), timeout.get("read"), timeout.get("pool")
     # aiohttp's `connect` covers waiting for a pooled connection plus opening one; `sock_connect` the latter.
@@ -94,8 +99,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def _client(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
+            # certifi's CA bundle, as httpx used: the same certificates are trusted as before.
+            tls = ssl.create_default_context(cafile=certifi.where())
             connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=self._max_per_host,
-                                             keepalive_timeout=self._keepalive_expiry, ttl_dns_cache=300)
+                                             keepalive_timeout=self._keepalive_expiry, ttl_dns_cache=300, ssl=tls)
             # httpx decodes Content-Encoding and keeps cookies itself: aiohttp must pass both through.
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False,
                                                   cookie_jar=aiohttp.DummyCookieJar(), trust_env=False)
@@ -112,11 +119,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 request.method, URL(str(request.url), encoded=True), headers=headers, data=body or None,
                 allow_redirects=False, timeout=client_timeout(request), skip_auto_headers=("Content-Type",),
             )
+        version = response.version
+        http_version = f"HTTP/{version.major}.{version.minor}" if version is not None else "HTTP/1.1"
         return httpx.Response(
             status_code=response.status,
             headers=list(response.raw_headers),
             stream=AiohttpResponseStream(response, request),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode("latin-1")},
+            extensions={"http_version": http_version.encode(),
+                        "reason_phrase": (response.reason or "").encode("latin-1")},
         )
 
     async def aclose(self) -> None:

@@ -258,3 +258,17 @@ async def test_flows_reword_action_errors_by_kind(tmp_path, backend):
     await say(engine, "hi")
     turn = await say(engine, "bad@example.com")
     assert texts(turn) == "No Inspector account uses bad@example.com (unknown)."
+
+
+async def test_a_rows_set_is_data_not_a_template_when_chosen(tmp_path, backend):
+    path = tmp_path / "flows.yaml"
+    path.write_text(SAMPLE.read_text().replace("            into: chosen\n",
+                                               "            into: chosen\n            set: {picked: \"{{ item.name }}\"}\n"))
+    engine = make_engine(path, backend, fakeredis.FakeAsyncRedis())
+    backend.items = [{"id": 1, "name": "{{ 6 * 7 }}"}]
+    await link(engine)
+    shown = await say(engine, "1")
+    row = shown.messages[-1].choices()[0]
+    await say(engine, row.title, kind="button", reply_id=row.id)
+    saved = await engine.store.load(PHONE)
+    assert saved is not None and saved.vars["picked"] == "{{ 6 * 7 }}"  # the item's text, not 42

@@ -128,6 +128,7 @@ async def test_requests_and_responses_pass_through_unchanged_on_pooled_connectio
     # httpx, not aiohttp, decodes the body; cookies stay with httpx (the transport keeps none).
     assert zipped.headers["content-encoding"] == "gzip" and zipped.json()["path"] == "/v1/z"
     assert client.cookies.get("a") == "1"
+    assert first.http_version == "HTTP/1.1" and first.reason_phrase == "OK"
     # Keep-alive: the second request reused the first one's connection.
     assert zipped.json()["port"] == seen["port"]
     assert sorted(r.json()["path"] for r in burst) == sorted(f"/v1/{i}" for i in range(20))
@@ -145,3 +146,18 @@ async def test_graph_session_rewrites_to_the_configured_url_over_aiohttp(fake_gr
     production = graph_session(make_settings(""))
     assert isinstance(production._transport, AiohttpTransport)
     await production.aclose()
+
+
+def test_one_client_serves_one_event_loop_after_another(fake_graph):
+    """A sender built before a loop runs, or used again by a second `asyncio.run`, gets a session per loop."""
+    client = httpx.AsyncClient(transport=GraphURLTransport(fake_graph.url, AiohttpTransport()))
+
+    async def send(text: str) -> int:
+        response = await client.post("https://graph.facebook.com/v22.0/1/messages",
+                                     json={"to": TO, "type": "text", "text": {"body": text}})
+        return response.status_code
+
+    assert asyncio.run(send("first loop")) == 200
+    assert asyncio.run(send("second loop")) == 200  # a fresh session: the first died with its loop
+    asyncio.run(client.aclose())
+    assert [c.json["text"]["body"] for c in fake_graph.messages] == ["first loop", "second loop"]
