@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-CaptureKind = Literal["email", "code", "number", "date", "time", "text"]
+CaptureKind = Literal["email", "code", "number", "date", "time", "text", "location"]
 ROLES = ("unlinked", "seeker", "agent", "inspector")
 
 
@@ -41,11 +41,43 @@ class ChoicesFrom(Model):
     into: str | None = Field(None, description="Context name the chosen item is stored under.")
     goto: str | None = None
     set: dict[str, Any] = Field(default_factory=dict)
-    limit: int = Field(10, ge=1, le=10)
+    limit: int = Field(10, ge=1, le=10, description="At most this many items per message.")
+    paging: bool = Field(
+        True, description="Items that do not fit get a 'More…' row showing the next page; false drops them."
+    )
+
+
+class LocationPin(Model):
+    """A location message (a map pin) sent before the text, e.g. the way to a property."""
+
+    latitude: str = Field(description="Template or expression, e.g. `{{ booking.latitude }}`.")
+    longitude: str
+    name: str = ""
+    address: str = ""
+    when: str | None = Field(None, alias="if", description="Send it only when this expression holds.")
+
+
+class ContactCard(Model):
+    """A contact card sent before the text, e.g. the agent's, so one tap calls or chats."""
+
+    name: str
+    phone: str
+    when: str | None = Field(None, alias="if", description="Send it only when this expression holds.")
+
+
+class Photos(Model):
+    """Image messages sent before the text, one per item of a list of image URLs."""
+
+    items: str = Field(description="Expression giving the image URLs, e.g. `detail.images[:1]`.")
+    caption: str = Field("", description="Template with `item` (the URL) and `index` (1, 2, ...); <= 1024.")
+    limit: int = Field(1, ge=1, le=10)
 
 
 class Say(Model):
     text: str = Field(description="Message body, a Jinja2 template.")
+    location: LocationPin | None = None
+    contact: ContactCard | None = None
+    photos: Photos | None = None
     header: str | None = None
     footer: str | None = None
     choices: list[Choice] = Field(default_factory=list)
@@ -189,4 +221,11 @@ REQUIRED_MESSAGES = {
     "state_reset": "the saved place no longer exists after flows.yaml changed",
     "rate_limited": "the user sends too many messages",
     "internal_error": "something went wrong inside the engine",
+}
+
+#: Names the engine puts in scope when it renders these (optional) messages.
+MESSAGE_VARIABLES = {
+    "list_more": ("first", "last", "total", "page"),
+    "list_first": ("first", "last", "total", "page"),
+    "list_more_description": ("first", "last", "total", "page"),
 }
