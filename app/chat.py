@@ -17,7 +17,7 @@ from engine.messages import OutboundMessage
 DEMO_EMAILS = {"seeker": "seeker@example.com", "agent": "agent@example.com", "inspector": "inspector@example.com"}
 DEMO_PHONES = {"seeker": "+2348010000001", "agent": "+2348010000002", "inspector": "+2348010000003"}
 HELP = ("(chat commands: /as seeker|agent|inspector switches to that demo user in this same sandbox, "
-        "/new starts as a new unlinked number, /quit leaves)")
+        "/new starts as a new unlinked number, /location LAT,LNG shares a location, /quit leaves)")
 
 
 def format_message(message: OutboundMessage) -> str:
@@ -26,7 +26,16 @@ def format_message(message: OutboundMessage) -> str:
         lines.append(f"[{message.header}]")
     if message.kind == "template" and message.template:
         lines.append(f"(template {message.template.name}: {', '.join(message.template.params)})")
-    lines.append(message.text)
+    media = message.media or {}
+    if message.kind == "contacts":
+        lines.append(f"[contact card] {media.get('name')} {media.get('phone')}")
+    elif message.kind == "location":
+        lines.append(f"[location] {media.get('name') or ''} ({media.get('latitude')}, {media.get('longitude')})"
+                     + (f" {media.get('address')}" if media.get("address") else ""))
+    elif message.kind == "image":
+        lines.append(f"[photo] {media.get('url')}")
+    if message.text or message.kind not in ("contacts", "location", "image"):
+        lines.append(message.text)
     if message.kind == "buttons":
         lines += [f"  {i}. [{b.title}]" for i, b in enumerate(message.buttons, 1)]
     elif message.kind == "list":
@@ -54,6 +63,19 @@ def to_event(phone: str, line: str, last: OutboundMessage | None, profile_name: 
             return InboundEvent(phone=phone, kind=kind, text=picked.title, reply_id=picked.id,
                                 message_type="interactive", profile_name=profile_name)
     return InboundEvent(phone=phone, text=line, profile_name=profile_name)
+
+
+def location_event(phone: str, text: str, profile_name: str | None) -> InboundEvent | None:
+    """`/location 6.5,3.37`: what WhatsApp sends when the user shares a location (📎 → Location)."""
+    try:
+        latitude, longitude = (float(part) for part in text.replace(" ", "").split(","))
+    except ValueError:
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    pin = {"latitude": latitude, "longitude": longitude, "name": "", "address": ""}
+    return InboundEvent(phone=phone, kind="location", message_type="location", profile_name=profile_name,
+                        extra={"location": pin})
 
 
 async def link_demo_user(runtime: Runtime, phone: str, role: str) -> tuple[dict, list[OutboundMessage]]:
@@ -109,7 +131,13 @@ async def run_chat(runtime: Runtime, phone: str, role: str | None, *, stdin: Tex
             phone, last = f"+23480999{new_users:05d}", None
             print(f"(now a new unlinked user on {phone}; say hi)", file=out)
             continue
-        event = to_event(phone, line, last, profile_name)
+        if command and command[0] == "/location":
+            event = location_event(phone, " ".join(command[1:]), profile_name)
+            if event is None:
+                print("(usage: /location 6.5,3.37 — latitude,longitude)", file=out)
+                continue
+        else:
+            event = to_event(phone, line, last, profile_name)
         try:
             turn = await runtime.engine.handle(event)
         except Exception as exc:  # WhatsApp would retry this event; here, say so and go on

@@ -10,12 +10,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
 from adapters.accounts.actions import register_account_actions
 from adapters.accounts.database import AccountsDatabase, upgrade_database
 from adapters.accounts.linking import CodeDelivery, CodeNotSent, LinkingLimits, LinkingService
+from adapters.analytics.actions import register_analytics_actions
+from adapters.analytics.views import ViewCounter
 from adapters.email.factory import build_email_sender
 from adapters.email.sender import EmailSender
 from adapters.email.smtp import SmtpConfig, SmtpEmailSender
@@ -94,10 +97,12 @@ def build_actions(
     clock: Callable[[], datetime],
     scheduler: JobScheduler,
 ) -> tuple[ActionRegistry, LinkingService]:
-    """Every action flows.yaml may call: `inspector.*`, `accounts.*` and `jobs.*`."""
+    """Every action flows.yaml may call: `inspector.*`, `accounts.*`, `jobs.*` and `analytics.*`."""
     registry = ActionRegistry()
     register_inspector_actions(registry, inspector, timezone=settings.timezone)
     register_job_actions(registry, scheduler)
+    views = ViewCounter(redis, namespace=scheduler.namespace, tz=ZoneInfo(settings.timezone), clock=clock)
+    register_analytics_actions(registry, views, inspector)
 
     async def lookup_user_by_email(email: str) -> dict[str, Any] | None:
         user = await inspector.get_user_by_email(email)

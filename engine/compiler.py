@@ -49,7 +49,7 @@ class CompiledFlows:
         self.table, self.command_table = _table(self.spec)
         self.flow_by_role: dict[str, str] = {flow.role: name for name, flow in self.spec.flows.items()}
         self.commands = [
-            CompiledCommand(name, cmd, frozenset(normalize(k) for k in cmd.keywords), frozenset(cmd.ids))
+            CompiledCommand(name, cmd, frozenset(keyword_form(k) for k in cmd.keywords), frozenset(cmd.ids))
             for name, cmd in self.spec.commands.items()
         ]
         self.template = lru_cache(maxsize=4096)(self._template)
@@ -72,7 +72,7 @@ class CompiledFlows:
     @staticmethod
     def _keywords(words: tuple[str, ...]) -> frozenset[str]:
         """A route's keywords, normalised once rather than on every message."""
-        return frozenset(normalize(w) for w in words)
+        return frozenset(keyword_form(w) for w in words)
 
     def _template(self, source: str) -> Template:
         return self.env.from_string(source)
@@ -104,6 +104,12 @@ class CompiledFlows:
         if isinstance(raw, list):
             return [self.value(v, scope) for v in raw]
         return raw
+
+
+def keyword_form(text: str) -> str:
+    """How keywords and typed text are compared: normalised, but a text of punctuation alone stays as typed,
+    so `?` is a keyword of its own and a lone `!` or `...` matches nothing instead of every empty form."""
+    return normalize(text) or " ".join(text.split())
 
 
 def _table(spec: FlowFile) -> tuple[dict[tuple[str, str, str], Target], dict[tuple[str, str], Target]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-EventKind = Literal["text", "button", "list", "other"]
+EventKind = Literal["text", "button", "list", "location", "other"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,7 +13,8 @@ class InboundEvent:
     """A user's message, already decoded by a channel adapter.
 
     `kind` is `button` or `list` when the user tapped a choice (`reply_id` holds its id and `text` its
-    title); `other` covers every message type the flows cannot read (image, audio, location, ...),
+    title); `location` is a shared location, its `{latitude, longitude, name, address}` in
+    `extra["location"]`; `other` covers every message type the flows cannot read (image, audio, ...),
     with the WhatsApp type in `message_type`.
     """
 

@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from engine.asks import answer, wrong_answer
-from engine.compiler import CompiledCommand
+from engine.compiler import CompiledCommand, keyword_form
 from engine.matching import MAX_INPUT, capture, normalize
 from engine.movement import choose, follow, reprompt, run_command
 from engine.notification_taps import follow_notification_tap, notification_choice
@@ -33,7 +33,7 @@ async def respond(step: Step, first: bool = False) -> bool:
     state = flows.state(conv.flow, conv.state)
     assert state is not None
     conv.vars["input"] = event.text[:1000]
-    if event.kind == "other":
+    if event.kind == "other" or (event.kind == "location" and not any(r.capture == "location" for r in state.on)):
         step.say_text(flows.spec.messages.get("unsupported_message", ""))
         return True
     if event.reply_id is not None:
@@ -43,6 +43,7 @@ async def respond(step: Step, first: bool = False) -> bool:
             return True
         command = find_command(step, reply_id=event.reply_id)
         if command is not None:
+            conv.vars["payload"] = command_payload(command, event.reply_id)
             await run_command(step, command)
             return True
         tapped = notification_choice(flows.spec, event.reply_id)
@@ -54,7 +55,7 @@ async def respond(step: Step, first: bool = False) -> bool:
         step.say_text(flows.spec.messages.get("stale_choice", ""))
         await reprompt(step)
         return True
-    typed = normalize(event.text)
+    typed = "" if event.kind == "location" else keyword_form(event.text)  # a pin's name is not a command
     offer = offer_for_text(conv.offered, typed)
     if offer is not None:
         await choose(step, offer)
@@ -108,14 +109,31 @@ def find_command(step: Step, *, text: str | None = None, reply_id: str | None = 
     for command in step.flows.commands:
         if not command.applies_to(role):
             continue
-        if (text is not None and text in command.keywords) or (reply_id is not None and reply_id in command.ids):
+        if (text is not None and text in command.keywords) or (
+                reply_id is not None and command_payload(command, reply_id) is not None):
             return command
+    return None
+
+
+def command_payload(command: CompiledCommand, reply_id: str) -> str | None:
+    """Whether a tapped id triggers `command`: "" for one of its ids, the rest of the id for a prefix id
+    (`call_agent:*` matches `call_agent:ins_102`, payload `ins_102`, so a notification's button can name
+    the booking it is about); None when it does not."""
+    if reply_id in command.ids:
+        return ""
+    for pattern in command.ids:
+        if pattern.endswith("*") and reply_id.startswith(pattern[:-1]) and len(reply_id) > len(pattern) - 1:
+            return reply_id[len(pattern) - 1:]
     return None
 
 
 def match_route(step: Step, route: Route, typed: str) -> Any:
     """What a route captures from the input, or NO_MATCH."""
     text = step.event.text[:MAX_INPUT]
+    if (route.capture == "location") != (step.event.kind == "location"):
+        return NO_MATCH  # a shared location answers only `capture: location`, and only it does
+    if route.capture == "location":
+        return step.event.extra.get("location") or NO_MATCH
     if route.keywords is not None:
         return typed if typed in step.flows.keywords(tuple(route.keywords)) else NO_MATCH
     if route.regex is not None:

@@ -127,7 +127,8 @@ class Engine:
         message = OutboundMessage(to=phone, text=flows.render(spec.text, scope))
         if spec.choices:
             message.kind = "buttons"
-            message.buttons = [Button(c.id, flows.render(c.title, scope)) for c in spec.choices]
+            # Ids are templates too, so a button can name what it is about (`directions:{{ inspection.id }}`).
+            message.buttons = [Button(flows.render(c.id, scope), flows.render(c.title, scope)) for c in spec.choices]
         return fit_message(message)
 
     async def start_as(self, phone: str, user: dict[str, Any] | None) -> Turn:

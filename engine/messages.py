@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-MessageKind = Literal["text", "buttons", "list", "template"]
+MessageKind = Literal["text", "buttons", "list", "template", "contacts", "location", "image"]
+#: Kinds that carry `media` instead of (or besides) a text body.
+MEDIA_KINDS = ("contacts", "location", "image")
 
 
 @dataclass(slots=True)
@@ -32,7 +34,10 @@ class TemplateRef:
 
 @dataclass(slots=True)
 class OutboundMessage:
-    """One WhatsApp message. `buttons` for kind=buttons, `rows` for kind=list, `template` for templates."""
+    """One WhatsApp message. `buttons` for kind=buttons, `rows` for kind=list, `template` for templates.
+
+    `media` for the media kinds: contacts `{name, phone}` (a contact card), location `{latitude, longitude,
+    name, address}` (a pin), image `{url}` with `text` as its caption."""
 
     to: str
     kind: MessageKind = "text"
@@ -44,6 +49,7 @@ class OutboundMessage:
     list_button: str = "Choose"
     template: TemplateRef | None = None
     reply_to: str | None = None
+    media: dict[str, Any] | None = None
 
     def choices(self) -> list[Button | Row]:
         return list(self.buttons) if self.kind == "buttons" else list(self.rows)

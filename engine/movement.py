@@ -7,12 +7,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from engine import paging
 from engine.compiler import CompiledCommand
 from engine.conversation import plain
 from engine.failures import FlowLoop
 from engine.messages import OutboundMessage
 from engine.offers import Offer
 from engine.outcomes import Leave
+from engine.render import render_say
 from engine.running import run_state
 from flows.edges import FROM, command_trigger
 from flows.targets import STAY, Target, resolve
@@ -29,6 +31,9 @@ MAX_STEPS = 25
 async def choose(step: Step, offer: Offer) -> None:
     """The user picked one of the offered choices: store its item, run its `set` and `say`, move on."""
     conv, flows = step.conversation, step.flows
+    if offer.trigger == paging.TRIGGER:
+        await show_page(step, int((offer.item or {}).get("page") or 0))
+        return
     if offer.into:
         conv.vars[offer.into] = offer.item
     if offer.trigger == FROM:
@@ -42,6 +47,18 @@ async def choose(step: Step, offer: Offer) -> None:
         step.say_text(flows.render(offer.say, step.scope()))
     found = flows.transition(conv.flow, conv.state, offer.trigger)
     await enter(step, found or Target(conv.flow, conv.state))
+
+
+async def show_page(step: Step, page: int) -> None:
+    """Another page of the waiting state's list ("More…"): its `say` again, the action not re-run."""
+    conv = step.conversation
+    state = step.flows.state(conv.flow, conv.state)
+    if state is None or state.say is None or state.say.choices_from is None:  # flows changed under it
+        await enter(step, Target(conv.flow, conv.state))
+        return
+    message, conv.offered = render_say(step.flows, state.say, step.scope(), conv.phone, page=page)
+    conv.prompt = message.to_dict()
+    step.turn.messages.append(message)
 
 
 async def run_command(step: Step, command: CompiledCommand) -> None:

@@ -10,23 +10,30 @@ import hashlib
 from typing import Any
 
 from engine.compiler import CompiledFlows
-from engine.messages import Button, OutboundMessage, Row
+from engine.messages import MEDIA_KINDS, Button, OutboundMessage, Row
 from engine.offers import Offer
+from engine.paging import more_offer, page_of
 from flows import limits
 from flows.edges import FROM, choice_trigger
 from flows.schema import Say
 
 
 def render_say(
-    compiled: CompiledFlows, say: Say, scope: dict[str, Any], phone: str
+    compiled: CompiledFlows, say: Say, scope: dict[str, Any], phone: str, page: int = 0
 ) -> tuple[OutboundMessage, list[Offer]]:
-    """The message for `say`, and the choices it offers (stored to match the user's answer)."""
+    """The message for `say`, and the choices it offers (stored to match the user's answer).
+
+    `page` is the page of a `choices_from` list that does not fit (see engine.paging)."""
     offered: list[Offer] = []
+    more: Offer | None = None
     if say.choices_from:
         cf = say.choices_from
         items = compiled.evaluate(cf.items, scope)
-        room = max(limits.MAX_ROWS - len(say.choices), 0)
-        for item in _as_list(items)[: min(cf.limit, room)]:
+        fixed = sum(1 for c in say.choices if not c.when or compiled.evaluate(c.when, scope))
+        shown = page_of(_as_list(items), cf.limit, max(limits.MAX_ROWS - fixed, 0), page, enabled=cf.paging)
+        if shown.next is not None:
+            more = more_offer(shown, compiled.spec.messages, compiled.render)
+        for item in shown.items:
             item_scope = {**scope, "item": item}
             offered.append(Offer(
                 id=compiled.render(cf.id, item_scope),
@@ -37,6 +44,8 @@ def render_say(
                 into=cf.into,
                 set=compiled.value(cf.set, item_scope) if cf.set else {},
             ))
+    if more is not None:
+        offered.append(more)
     for choice in say.choices:
         if choice.when and not compiled.evaluate(choice.when, scope):
             continue
@@ -80,6 +89,9 @@ def render_say(
 def fit_message(message: OutboundMessage) -> OutboundMessage:
     """Enforce every limit on a message built elsewhere (notifications, adapters); changes it in place."""
     if message.kind == "template":
+        return message
+    if message.kind in MEDIA_KINDS:
+        message.text = limits.fit(message.text, limits.MEDIA_CAPTION) if message.kind == "image" else ""
         return message
     if message.kind == "text":
         message.text = limits.fit(message.text if message.text.strip() else limits.ELLIPSIS, limits.TEXT_BODY)

@@ -11,6 +11,7 @@ from engine.actions import ActionCall, ActionError
 from engine.asks import TRIES as ASK_TRIES
 from engine.conversation import plain
 from engine.failures import action_failed, describe_error
+from engine.media import render_media
 from engine.outcomes import WAIT, Leave, Outcome
 from engine.render import render_say
 from flows.edges import EMPTY, NEXT, branch_trigger
@@ -42,6 +43,7 @@ async def run_state(step: Step, state: State) -> Outcome:
                 break
             return Leave(branch_trigger(index))
     if state.say:
+        step.turn.messages.extend(render_media(flows, state.say, step.scope(), conv.phone))
         message, offered = render_say(flows, state.say, step.scope(), conv.phone)
         step.turn.messages.append(message)
         if state.waits:

@@ -21,7 +21,7 @@ from flows.notification_checks import check_notifications
 from flows.paths import UNKNOWN, ActionShape, element_type, template_problems
 from flows.problems import Problem
 from flows.regex_safety import backtracking_risk
-from flows.schema import REQUIRED_MESSAGES, ROLES, Choice, FlowFile, Say, State
+from flows.schema import MESSAGE_VARIABLES, REQUIRED_MESSAGES, ROLES, Choice, FlowFile, Say, State
 from flows.source import Path, Source
 from flows.targets import STAY, describe_unknown, resolve
 from flows.templating import create_environment
@@ -173,7 +173,7 @@ class FlowChecker:
             if key not in self.spec.messages:
                 self.add(("messages",), f"`messages.{key}` is missing (sent when {why})")
         for key, text in self.spec.messages.items():
-            self.template(("messages", key), text)
+            self.template(("messages", key), text, MESSAGE_VARIABLES.get(key, ()))
             if len(text) > limits.TEXT_BODY:
                 self.add(("messages", key), f"text is {len(text)} chars; WhatsApp allows {limits.TEXT_BODY}")
 
@@ -201,7 +201,7 @@ class FlowChecker:
                 self.add(path, "a command needs `keywords:` or `ids:` to be triggered")
             if command.say:
                 self.template((*path, "say"), command.say)
-            self.values((*path, "set"), command.set)
+            self.values((*path, "set"), command.set, ("payload",) if any(i.endswith("*") for i in command.ids) else ())
             for flow_name, flow in self.spec.flows.items():
                 if command.roles is not None and flow.role not in command.roles:
                     continue
@@ -303,6 +303,15 @@ class FlowChecker:
     def _check_say(self, flow_name: str, say: Say, path: Path) -> None:
         item_scope = ("item",) if say.choices_from else ()
         self.template((*path, "text"), say.text)
+        for key in ("contact", "location"):
+            card = getattr(say, key)
+            for field_name, value in (card.model_dump(exclude={"when"}) if card else {}).items():
+                self.template((*path, key, field_name), value)
+            if card and card.when:
+                self.template((*path, key, "if"), card.when, expression=True)
+        if say.photos:
+            self.template((*path, "photos", "items"), say.photos.items, expression=True)
+            self.template((*path, "photos", "caption"), say.photos.caption, ("item", "index"))
         for key in ("header", "footer"):
             value = getattr(say, key)
             if value is not None:
@@ -335,10 +344,11 @@ class FlowChecker:
         elif len(say.choices) > limits.MAX_ROWS:
             self.add((*path, "choices"), f"{len(say.choices)} choices but a WhatsApp list allows "
                                          f"{limits.MAX_ROWS} rows")
-        elif say.choices_from and count > limits.MAX_ROWS:
-            self.add((*path, "choices_from", "limit"),
-                     f"up to {count} rows with the {len(say.choices)} fixed choices; rows past "
-                     f"{limits.MAX_ROWS} are cut at render time (lower `limit`)", "note")
+        elif say.choices_from and not say.choices_from.paging:
+            self.add((*path, "choices_from", "paging"),
+                     f"this list source has no paging: items past the first "
+                     f"{min(dynamic, limits.MAX_ROWS - len(say.choices))} are never offered "
+                     "(remove `paging: false` so a 'More…' row pages through them)", "warning")
         elif say.style == "auto" and style == "list" and not say.choices_from and count > limits.MAX_BUTTONS:
             self.add((*path, "choices"), f"{count} choices: sent as a list message (WhatsApp allows "
                                          f"{limits.MAX_BUTTONS} buttons)", "note")

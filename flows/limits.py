@@ -14,6 +14,7 @@ FOOTER = 60
 LIST_BUTTON = 20
 ID = 256
 ELLIPSIS = "…"
+MEDIA_CAPTION = 1024
 
 
 def fit(text: str, limit: int) -> str:
@@ -42,6 +43,8 @@ def violations(message: object) -> list[str]:
     text = getattr(message, "text", "") or ""
     if kind == "template":
         return found if getattr(message, "template", None) else ["template message without a template"]
+    if kind in ("contacts", "location", "image"):
+        return _media_violations(kind, text, getattr(message, "media", None) or {})
     if not text.strip():
         found.append("empty body")
     if kind == "text" and len(text) > TEXT_BODY:
@@ -74,4 +77,19 @@ def violations(message: object) -> list[str]:
     found += [f"id longer than {ID}" for i in ids if len(i) > ID or not i]
     if len(set(ids)) != len(ids):
         found.append("duplicate ids")
+    return found
+
+
+def _media_violations(kind: str, caption: str, media: dict[str, object]) -> list[str]:
+    """A contact card needs a name and a phone, a pin its coordinates, an image a URL and a short caption."""
+    needed = {"contacts": ("name", "phone"), "location": ("latitude", "longitude"), "image": ("url",)}[kind]
+    found = [f"{kind} message without {key}" for key in needed if media.get(key) in (None, "")]
+    if kind == "location":
+        try:
+            if not (-90 <= float(str(media["latitude"])) <= 90 and -180 <= float(str(media["longitude"])) <= 180):
+                found.append("location outside the globe")
+        except (KeyError, TypeError, ValueError):
+            found.append("location coordinates are not numbers")
+    if kind == "image" and len(caption) > MEDIA_CAPTION:
+        found.append(f"image caption {len(caption)} > {MEDIA_CAPTION}")
     return found

@@ -36,7 +36,7 @@ def check_notifications(checker: FlowChecker) -> None:
 def _check_button(checker: FlowChecker, name: str, choice: Choice, path: Path,
                   seen: dict[str, tuple[str, str | None]]) -> None:
     """A notification's button must lead into the recipient's flow: a `goto`, or a command's id."""
-    command_ids = {i for command in checker.spec.commands.values() for i in command.ids}
+    command_ids = [i for command in checker.spec.commands.values() for i in command.ids]
     if choice.id in seen and seen[choice.id][1] != choice.goto:
         checker.add((*path, "id"), f"id `{choice.id}` is also a button of notification `{seen[choice.id][0]}` "
                                 "leading elsewhere; a tap could not tell them apart (use another id)")
@@ -45,7 +45,7 @@ def _check_button(checker: FlowChecker, name: str, choice: Choice, path: Path,
         checker.template((*path, "say"), choice.say)
     checker.values((*path, "set"), choice.set)
     if choice.goto is None:
-        if choice.id not in command_ids:
+        if not any(_matches(pattern, choice.id) for pattern in command_ids):
             checker.add((*path, "goto"), f"button `{choice.id}` leads nowhere: give it `goto:` (e.g. `@menu` or "
                                       "`seeker.browse`), or the id of a command")
         return
@@ -62,3 +62,10 @@ def _check_button(checker: FlowChecker, name: str, choice: Choice, path: Path,
     elif resolve(target, next(iter(checker.spec.flows), ""), checker.spec) is None:
         flow = target.partition(".")[0]
         checker.add((*path, "goto"), describe_unknown(target, flow if flow in checker.spec.flows else "", checker.spec))
+
+
+def _matches(pattern: str, button_id: str) -> bool:
+    """A command's id matches the button's, or its `prefix:*` matches the start of it (`call_agent:{{ id }}`)."""
+    if pattern.endswith("*"):
+        return button_id.startswith(pattern[:-1])
+    return pattern == button_id

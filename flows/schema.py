@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, m
 
 from flows import limits
 
-CaptureKind = Literal["email", "code", "number", "date", "time", "text"]
+CaptureKind = Literal["email", "code", "number", "date", "time", "text", "location"]
 ROLES = ("unlinked", "seeker", "agent", "inspector")
 TEMPLATE = r"\{\{|\{%"
 
@@ -81,8 +81,41 @@ class ChoicesFrom(Model):
                              examples=["property"])
     goto: str | None = Field(None, description=TARGET, examples=["property_detail"])
     set: dict[str, Any] = Field(default_factory=dict, description=SET, examples=[{"from_saved": False}])
-    limit: int = Field(10, ge=1, le=10, description="At most this many rows (10 in all, fixed choices included).",
-                       examples=[5])
+    limit: int = Field(10, ge=1, le=10, description="At most this many rows per message (10 in all, fixed choices "
+                       "included).", examples=[5])
+    paging: bool = Field(True, description="Items that do not fit get a 'More…' row showing the next page; false "
+                         "drops them.", examples=[True])
+
+
+class LocationPin(Model):
+    """A location message (a map pin) sent before the text, e.g. the way to a property."""
+
+    latitude: str = Field(description="Template or expression, e.g. `{{ booking.latitude }}`.",
+                          examples=["{{ booking.latitude }}"])
+    longitude: str = Field(description="Template or expression.", examples=["{{ booking.longitude }}"])
+    name: str = Field("", description="The pin's name.", examples=["{{ booking.property_title }}"])
+    address: str = Field("", description="The pin's address line.", examples=["{{ booking.address }}"])
+    when: str | None = Field(None, alias="if", description="Send it only when this expression holds.",
+                             examples=["booking.latitude"])
+
+
+class ContactCard(Model):
+    """A contact card sent before the text, e.g. the agent's, so one tap calls or chats."""
+
+    name: str = Field(description="The contact's name (a template).", examples=["{{ booking.agent_name }}"])
+    phone: str = Field(description="The contact's phone (a template).", examples=["{{ booking.agent_phone }}"])
+    when: str | None = Field(None, alias="if", description="Send it only when this expression holds.",
+                             examples=["booking.agent_phone"])
+
+
+class Photos(Model):
+    """Image messages sent before the text, one per item of a list of image URLs."""
+
+    items: str = Field(description="Expression giving the image URLs, e.g. `detail.images[:1]`.",
+                       examples=["detail.images[:1]"])
+    caption: str = Field("", description="Template with `item` (the URL) and `index` (1, 2, ...); <= 1024.",
+                         examples=["Photo {{ index }}"])
+    limit: int = Field(1, ge=1, le=10, description="At most this many images.", examples=[3])
 
 
 #: Sent as buttons (`style: auto`, 1-3 choices, no descriptions, no rows from data): titles <= 20, not 24.
@@ -109,6 +142,14 @@ class Say(Model):
     text: str = Field(description="Message body, a Jinja2 template; <= 4096 chars (1024 with choices).",
                       examples=["Hi {{ user.name }} 👋 What would you like to do?"],
                       json_schema_extra=_fits(limits.TEXT_BODY))
+    location: LocationPin | None = Field(None, description="A map pin sent before the text.",
+                                         examples=[{"latitude": "{{ booking.latitude }}",
+                                                    "longitude": "{{ booking.longitude }}"}])
+    contact: ContactCard | None = Field(None, description="A contact card sent before the text.",
+                                        examples=[{"name": "{{ booking.agent_name }}",
+                                                   "phone": "{{ booking.agent_phone }}"}])
+    photos: Photos | None = Field(None, description="Images sent before the text.",
+                                  examples=[{"items": "detail.images[:1]"}])
     header: str | None = Field(None, description="Bold first line of a button or list message; <= 60 chars.",
                                examples=["Inspector"], json_schema_extra=_fits(limits.HEADER))
     footer: str | None = Field(None, description="Small grey last line; <= 60 chars.",
@@ -369,6 +410,13 @@ REQUIRED_MESSAGES = {
     "state_reset": "the saved place no longer exists after flows.yaml changed",
     "rate_limited": "the user sends too many messages",
     "internal_error": "something went wrong inside the engine",
+}
+
+#: Names the engine puts in scope when it renders these (optional) messages.
+MESSAGE_VARIABLES = {
+    "list_more": ("first", "last", "total", "page"),
+    "list_first": ("first", "last", "total", "page"),
+    "list_more_description": ("first", "last", "total", "page"),
 }
 
 

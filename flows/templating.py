@@ -86,7 +86,8 @@ def when(value: Any, fmt: str = "%a %-d %b, %H:%M") -> str:
     if isinstance(value, str):
         text: str = value
         try:
-            value = datetime.fromisoformat(text)
+            # A bare date ("2026-12-04") is a day, not midnight: no "00:00" in "What time on ...?".
+            value = date.fromisoformat(text) if len(text.strip()) == 10 else datetime.fromisoformat(text)
         except ValueError:
             return text
     if isinstance(value, datetime):

@@ -31,6 +31,7 @@ from engine.turn import Turn
 from flows import edges as flow_edges
 from flows.source import Source, parse
 from tooling.harness import TestClock, UserSession, World, build_world, parse_duration, phone_for
+from tooling.jobs import run_due_jobs
 from tooling.rewording import (
     listed,
     missing_text,
@@ -42,7 +43,8 @@ from tooling.rewording import (
     titles_hint,
 )
 
-EXPECT_KEYS = {"says", "not_says", "matches", "buttons", "rows", "state", "called", "not_called", "silent"}
+EXPECT_KEYS = {"says", "not_says", "matches", "buttons", "rows", "descriptions", "state", "called", "not_called",
+               "silent", "kinds"}
 
 
 @dataclass
@@ -136,7 +138,7 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
             path = ("tests", index, "steps", s)
             if not isinstance(step, dict) or len(step) != 1:
                 raise StepError(conv.where(*path),
-                                "a step is one of `user:`, `bot:`, `notify:`, `advance:` or `fail_actions:`")
+                                "a step is one of `user:`, `bot:`, `notify:`, `advance:`, `jobs:` or `fail_actions:`")
             (kind, value), = step.items()
             if kind == "user":
                 try:
@@ -160,6 +162,14 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                 world.actions.failing = bool(value)
             elif kind == "advance":
                 world.clock.advance(parse_duration(value))
+            elif kind == "jobs":  # run the background jobs due now; what they sent this user is the next turn
+                enqueue = None if value in (None, True, "run") else str(value)
+                messages = await run_due_jobs(world, user.phone, enqueue)
+                turn = Turn(messages=messages, flow=turn.flow if turn else "", state=turn.state if turn else "")
+                taps = [m for m in messages if m.kind in ("buttons", "list")]
+                if taps:
+                    user.last = taps[-1]
+                sent = f"[jobs: {value}]"
             elif kind == "bot":
                 if turn is None:
                     raise StepError(conv.where(*path), "`bot:` before any `user:` step")
@@ -176,7 +186,7 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
                     raise error
             else:
                 raise StepError(conv.where(*path),
-                                f"unknown step `{kind}` (expected user, bot, notify, advance or fail_actions)")
+                                f"unknown step `{kind}` (expected user, bot, notify, advance, jobs or fail_actions)")
     except StepError as exc:
         outcome.failure = exc.failure
     except Exception as exc:  # a broken test file or an engine crash: report it, keep going
@@ -217,6 +227,15 @@ def check_turn(expect: Any, turn: Turn) -> str | None:
             problem = _compare_titles(key, expect[key], offered)
             if problem:
                 return problem
+    if "descriptions" in expect:  # of list rows, in order
+        described = [r.description for m in turn.messages if m.kind == "list" for r in m.rows]
+        problem = _compare_titles("descriptions", expect["descriptions"], described)
+        if problem:
+            return problem
+    if "kinds" in expect:  # the kinds of the messages sent, in order (text, buttons, list, image, ...)
+        sent = [m.kind for m in turn.messages]
+        if list(expect["kinds"]) != sent:
+            return f"message kinds are {sent}, expected {list(expect['kinds'])}"
     if "state" in expect and f"{turn.flow}.{turn.state}" != expect["state"]:
         return f"ended in {turn.flow}.{turn.state}, expected {expect['state']}"
     for wanted in listed(expect.get("called")):

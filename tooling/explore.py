@@ -36,6 +36,11 @@ step = st.one_of(
     st.tuples(st.just("text"), st.sampled_from(TEXTS)),
     st.tuples(st.just("text"), st.text(max_size=40)),
     st.tuples(st.just("stale"), st.sampled_from(["menu", "help", "book", "confirm_booking", "prop:nope", "x" * 300])),
+    # Notification buttons about one booking (prefix command ids), the user's own or someone else's.
+    st.tuples(st.just("stale"), st.sampled_from(["directions:ins_001", "call_agent:ins_002", "reschedule:ins_001",
+                                                 "inquiry:ins_001", "inspection:ins_002", "my_bookings",
+                                                 "more:1", "directions:"])),
+    st.tuples(st.just("location"), st.sampled_from([(6.5, 3.37), (9.08, 7.47), (-33.9, 18.4)])),
     st.tuples(st.just("code"), st.sampled_from(["code_from_email", "wrong_code"])),
     st.tuples(st.just("other"), st.sampled_from(["image", "audio", "location"])),
 )
@@ -139,6 +144,8 @@ class Explorer:
             return value
         if kind == "stale":
             return {"button": value}
+        if kind == "location":
+            return {"location": list(value)}
         if kind == "code":
             return {value: True} if user.world.outbox.last_code() else None
         return {"other": value}

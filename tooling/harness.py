@@ -100,6 +100,7 @@ class World:
     visits: set[tuple[str, str, str]]
     states: set[tuple[str, str]]
     actions: FlakyActions
+    jobs: Any = None  # the JobContext of `jobs:` steps (tooling.jobs), built on first use
 
     async def aclose(self) -> None:
         await self.runtime.aclose()
@@ -148,7 +149,7 @@ class UserSession:
             return InboundEvent(phone=self.phone, text=str(given))
         if not isinstance(given, dict) or len(given) != 1:
             raise ValueError("`user:` is text or one of {button: ...}, {list: ...}, {text: ...}, "
-                             "{code_from_email: true}, {wrong_code: true}, {other: image}")
+                             "{code_from_email: true}, {wrong_code: true}, {location: [lat, lng]}, {other: image}")
         (key, value), = given.items()
         if key in ("button", "list", "tap"):
             return self.tap(value if isinstance(value, int) else str(value), key)
@@ -162,6 +163,12 @@ class UserSession:
         if key == "wrong_code":
             code = self.world.outbox.last_code() or "000000"
             return InboundEvent(phone=self.phone, text=f"{(int(code) + 1) % 10**6:06d}")
+        if key == "location":  # a shared pin: [latitude, longitude] or {latitude, longitude, name, address}
+            pin = dict(zip(("latitude", "longitude"), value, strict=False)) if isinstance(value, list) else dict(value)
+            pin = {"latitude": float(pin["latitude"]), "longitude": float(pin["longitude"]),
+                   "name": str(pin.get("name") or ""), "address": str(pin.get("address") or "")}
+            return InboundEvent(phone=self.phone, kind="location", text=pin["name"] or pin["address"],
+                                message_type="location", extra={"location": pin})
         if key == "other":
             return InboundEvent(phone=self.phone, kind="other", message_type=str(value))
         raise ValueError(f"unknown user input `{key}`")

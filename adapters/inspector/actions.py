@@ -28,6 +28,9 @@ ACTIONS: dict[str, Callable[..., Awaitable[Any]]] = {
     "saved_properties": seeker.saved_properties,
     "alert_preferences": seeker.alert_preferences,
     "set_alert_preferences": seeker.set_alert_preferences,
+    "booking_history": seeker.booking_history,
+    "reschedule_booking": seeker.reschedule_booking,
+    "nearby_properties": seeker.nearby_properties,
     "agent_properties": staff.agent_properties,
     "agent_inquiries": staff.agent_inquiries,
     "property_slots": staff.property_slots,
@@ -36,6 +39,8 @@ ACTIONS: dict[str, Callable[..., Awaitable[Any]]] = {
     "assigned_inspections": staff.assigned_inspections,
     "inspection": staff.inspection,
     "complete_inspection": staff.complete_inspection,
+    "report_progress": staff.report_progress,
+    "mark_no_show": staff.mark_no_show,
 }
 
 

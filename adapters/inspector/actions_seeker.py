@@ -19,8 +19,9 @@ from adapters.inspector.action_support import (
     properties_by_id,
     users_by_id,
 )
-from adapters.inspector.display import alert_view, clip, inspection_view, property_view, slot_view
+from adapters.inspector.display import SUMMARY, alert_view, clip, inspection_view, property_view, slot_view
 from adapters.inspector.errors import InspectorNotFound
+from adapters.inspector.geo import distance_km, distance_text
 from adapters.inspector.models import AlertPreferences
 from engine.actions import ActionContext, ActionError
 
@@ -62,7 +63,11 @@ async def available_properties(
 
 @handles_errors(GONE)
 async def property_detail(deps: Deps, ctx: ActionContext, property_id: str) -> dict[str, Any]:
-    return property_view(await deps.client.get_property(str(property_id)))
+    """The property with its agent's name and phone (for "Contact agent") and its photos."""
+    prop = await deps.client.get_property(str(property_id))
+    agent = (await users_by_id(deps.client, [prop.agent_id])).get(prop.agent_id)
+    return {**property_view(prop), "agent_name": agent.name if agent else "",
+            "agent_phone": agent.phone if agent else ""}
 
 
 @handles_errors("No locations found.")
@@ -203,3 +208,52 @@ async def set_alert_preferences(
         changes["bedrooms"] = optional_int("bedrooms", bedrooms) or None
     saved = await deps.client.set_alert_preferences(current.model_copy(update=changes))
     return alert_view(saved)
+
+
+@handles_errors(BOOKING_GONE)
+async def booking_history(deps: Deps, ctx: ActionContext) -> list[dict[str, Any]]:
+    """The seeker's past, completed, cancelled and missed inspections, newest first (the list pages)."""
+    user = current_user(ctx, "seeker")
+    found = await deps.client.inspections_for("seeker", str(user["id"]))
+    past = [i for i in found if i.status != "scheduled" or i.starts_at <= ctx.now]
+    past.sort(key=lambda i: (i.starts_at, i.id), reverse=True)
+    props = await properties_by_id(deps.client, (i.property_id for i in past))
+    people = await users_by_id(deps.client, {i.agent_id for i in past})
+    return [inspection_view(i, deps.tz, props.get(i.property_id), people) for i in past]
+
+
+@handles_errors("That time is no longer available.")
+async def reschedule_booking(deps: Deps, ctx: ActionContext, inspection_id: str, slot_id: str) -> dict[str, Any]:
+    """Move the seeker's booking to another free slot of the same property."""
+    user = current_user(ctx, "seeker")
+    found = await deps.client.get_inspection(str(inspection_id))
+    forbid_unless(found.seeker_id == str(user["id"]), "not the seeker of this inspection")
+    if found.status != "scheduled":
+        raise ActionError(f"That inspection is already {found.status.replace('_', '-')}.", kind="invalid")
+    moved = await deps.client.update_inspection(found.id, slot_id=str(slot_id))
+    props = await properties_by_id(deps.client, [found.property_id])
+    people = await users_by_id(deps.client, [found.agent_id])
+    return inspection_view(moved, deps.tz, props.get(found.property_id), people)
+
+
+@handles_errors(GONE)
+async def nearby_properties(
+    deps: Deps, ctx: ActionContext, latitude: Any, longitude: Any, page_size: Any = 9
+) -> list[dict[str, Any]]:
+    """Available properties nearest to a point the seeker shared, with the distance in each summary."""
+    try:
+        lat, lng = float(latitude), float(longitude)
+    except (TypeError, ValueError):
+        raise ActionError("Please share your location with the 📎 button, then Location.", kind="invalid") from None
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise ActionError("That location is not on the map.", kind="invalid")
+    size = min(max(optional_int("page_size", page_size) or 9, 1), 30)
+    page = await deps.client.available_properties(limit=size, near=(lat, lng))
+    out = []
+    for prop in page.items:
+        view = property_view(prop)
+        km = distance_km(lat, lng, prop.latitude, prop.longitude)
+        away = distance_text(km)
+        out.append({**view, "distance_km": round(km, 2), "distance_text": away,
+                    "summary": clip(f"{away} · {view['summary']}", SUMMARY)})
+    return out

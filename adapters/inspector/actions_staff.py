@@ -11,6 +11,7 @@ from adapters.inspector.action_support import (
     current_user,
     forbid_unless,
     handles_errors,
+    optional_int,
     properties_by_id,
     users_by_id,
 )
@@ -136,5 +137,45 @@ async def complete_inspection(deps: Deps, ctx: ActionContext, inspection_id: str
     if found.status != "scheduled":
         raise ActionError(f"That inspection is already {found.status}.", kind="invalid")
     done = await deps.client.complete_inspection(found.id, str(notes or "").strip()[:2000])
+    props = await properties_by_id(deps.client, [found.property_id])
+    return inspection_view(done, deps.tz, props.get(found.property_id))
+
+
+async def _assigned(deps: Deps, ctx: ActionContext, inspection_id: str) -> Any:
+    user = current_user(ctx, "inspector")
+    found = await deps.client.get_inspection(str(inspection_id))
+    forbid_unless(found.inspector_id == str(user["id"]), "not assigned to this inspection")
+    if found.status != "scheduled":
+        raise ActionError(f"That inspection is already {found.status.replace('_', '-')}.", kind="invalid")
+    return found
+
+
+@handles_errors(INSPECTION_GONE)
+async def report_progress(
+    deps: Deps, ctx: ActionContext, inspection_id: str, progress: str, late_minutes: Any = None
+) -> dict[str, Any]:
+    """The inspector is on the way, or running late by `late_minutes` (the seeker is told by a job)."""
+    if progress not in ("on_my_way", "running_late"):
+        raise ActionError("Please choose on my way or running late.", kind="invalid", detail=f"progress {progress!r}")
+    minutes = optional_int("late_minutes", late_minutes) if progress == "running_late" else None
+    if progress == "running_late" and not minutes:
+        raise ActionError("Please send how many minutes late, e.g. 20.", kind="invalid")
+    if minutes is not None and minutes > 600:
+        raise ActionError("That is more than 10 hours late; please reschedule instead.", kind="invalid")
+    found = await _assigned(deps, ctx, inspection_id)
+    updated = await deps.client.update_inspection(found.id, progress=progress, late_minutes=minutes)
+    props = await properties_by_id(deps.client, [found.property_id])
+    people = await users_by_id(deps.client, [found.seeker_id])
+    return inspection_view(updated, deps.tz, props.get(found.property_id), people)
+
+
+@handles_errors(INSPECTION_GONE)
+async def mark_no_show(deps: Deps, ctx: ActionContext, inspection_id: str, notes: Any = "") -> dict[str, Any]:
+    """The seeker did not come: the inspection ends as a no-show (it counts in the agent's analytics)."""
+    found = await _assigned(deps, ctx, inspection_id)
+    if found.starts_at > ctx.now:
+        raise ActionError("It has not started yet: a no-show can be marked from its start time.", kind="invalid")
+    note = str(notes or "").strip()[:2000] or None
+    done = await deps.client.update_inspection(found.id, status="no_show", notes=note)
     props = await properties_by_id(deps.client, [found.property_id])
     return inspection_view(done, deps.tz, props.get(found.property_id))

@@ -25,6 +25,7 @@ from adapters.inspector.models import (
     Location,
     Property,
     PropertyPage,
+    PropertyStats,
     Role,
     SavedProperty,
     Slot,
@@ -117,7 +118,9 @@ class InspectorClient:
         max_price: int | None = None,
         bedrooms: int | None = None,
         created_after: datetime | None = None,
+        near: tuple[float, float] | None = None,
     ) -> PropertyPage:
+        """`near=(latitude, longitude)` orders nearest first (properties without coordinates are left out)."""
         params = {
             "status": "available",
             "limit": limit,
@@ -127,6 +130,7 @@ class InspectorClient:
             "max_price": max_price,
             "bedrooms": bedrooms,
             "created_after": _iso(created_after),
+            "near": f"{near[0]:.6f},{near[1]:.6f}" if near else None,
         }
         data = await self._call("GET", "GET /properties", "/properties", params=params)
         if isinstance(data, list):
@@ -192,13 +196,28 @@ class InspectorClient:
         path = f"/inspections/{_seg(role)}/{_seg(user_id)}"
         return await self._get(list[Inspection], "GET /inspections/{role}/{user_id}", path, params=params)
 
+    async def all_inspections(
+        self, *, start: datetime, end: datetime, status: str | None = "scheduled"
+    ) -> list[Inspection]:
+        """Everyone's inspections in [start, end), soonest first (the reminder sweep)."""
+        params = {"from": _iso(start), "to": _iso(end), "status": status}
+        return await self._get(list[Inspection], "GET /inspections", "/inspections", params=params)
+
+    async def property_stats(self, property_id: str, since: datetime) -> PropertyStats:
+        path = f"/properties/{_seg(property_id)}/stats"
+        return await self._get(PropertyStats, "GET /properties/{id}/stats", path, params={"since": _iso(since)})
+
     async def get_inspection(self, inspection_id: str) -> Inspection:
         return await self._get(Inspection, "GET /inspections/{id}", f"/inspections/{_seg(inspection_id)}")
 
     async def update_inspection(
-        self, inspection_id: str, *, status: str | None = None, notes: str | None = None
+        self, inspection_id: str, *, status: str | None = None, notes: str | None = None,
+        progress: str | None = None, late_minutes: int | None = None, slot_id: str | None = None,
     ) -> Inspection:
-        body = {k: v for k, v in {"status": status, "notes": notes}.items() if v is not None}
+        """Change status or notes, report progress (`on_my_way`, `running_late`), or move to `slot_id`."""
+        fields = {"status": status, "notes": notes, "progress": progress, "late_minutes": late_minutes,
+                  "slot_id": slot_id}
+        body = {k: v for k, v in fields.items() if v is not None}
         path = f"/inspections/{_seg(inspection_id)}"
         data = await self._call("PATCH", "PATCH /inspections/{id}", path, json=body)
         return self._validate(Inspection, data, "PATCH /inspections/{id}")

@@ -13,6 +13,8 @@ from adapters.inspector.models import AlertPreferences, Inspection, Property, Sl
 
 ROW_TITLE = 24
 SUMMARY = 72
+STATUS_TEXT = {"scheduled": "scheduled", "completed": "✅ completed", "cancelled": "❌ cancelled",
+               "no_show": "🚫 no-show"}
 
 
 def clip(text: str, limit: int) -> str:
@@ -51,6 +53,8 @@ def slot_view(slot: Slot, tz: tzinfo) -> dict[str, Any]:
         "time": f"{local:%H:%M}",
         "when": when,
         "row_title": clip(when, ROW_TITLE),
+        # Under a row titled with the date and time: what the row adds, not the date again.
+        "places": clip(f"{places} ({slot.booked}/{slot.capacity} booked)", SUMMARY),
         "summary": clip(f"{when} · {places} ({slot.booked}/{slot.capacity} booked)", SUMMARY),
     }
 
@@ -70,6 +74,9 @@ def inspection_view(
         "property_title": title,
         "location": prop.location if prop else "",
         "address": prop.address if prop else "",
+        "latitude": prop.latitude if prop else None,
+        "longitude": prop.longitude if prop else None,
+        "status_text": STATUS_TEXT.get(inspection.status, inspection.status),
         "row_title": clip(f"{inspection.reference} {when}", ROW_TITLE),
         "summary": clip(f"{when} · {title}", SUMMARY),
     }

@@ -15,7 +15,9 @@ def _id(value: Any) -> Any:
 
 Id = Annotated[str, BeforeValidator(_id)]
 Role = Literal["seeker", "agent", "inspector"]
-InspectionStatus = Literal["scheduled", "completed", "cancelled"]
+InspectionStatus = Literal["scheduled", "completed", "cancelled", "no_show"]
+#: What the inspector reported on the way to a scheduled inspection.
+Progress = Literal["on_my_way", "running_late"]
 
 
 class InspectorModel(BaseModel):
@@ -43,6 +45,9 @@ class Property(InspectorModel):
     agent_id: Id
     description: str = ""
     created_at: AwareDatetime
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    images: list[str] = Field(default_factory=list, description="Photo URLs, the cover first")
 
 
 class PropertyPage(InspectorModel):
@@ -75,6 +80,8 @@ class Inspection(InspectorModel):
     starts_at: AwareDatetime
     status: InspectionStatus
     notes: str = ""
+    progress: Progress | None = None
+    late_minutes: int | None = Field(None, ge=0)
 
 
 class AlertPreferences(InspectorModel):
@@ -94,3 +101,15 @@ class SavedProperty(InspectorModel):
 class Location(InspectorModel):
     name: str
     available: int = 0
+
+
+class PropertyStats(InspectorModel):
+    """What Inspector counted for one property since a moment (its website and the bot alike)."""
+
+    property_id: Id
+    since: AwareDatetime
+    bookings: int = 0
+    completed: int = 0
+    cancelled: int = 0
+    no_shows: int = 0
+    saves: int = 0

@@ -41,9 +41,31 @@ class PropertyResult(Result):
     agent_id: str = Field(examples=["usr_tunde"])
     description: str = Field(examples=["Bright terrace near the lagoon."])
     created_at: str = Field(description="ISO date-time", examples=["2026-11-20T09:00:00Z"])
+    latitude: float | None = Field(None, examples=[6.4474])
+    longitude: float | None = Field(None, examples=[3.4553])
+    images: list[str] = Field(default_factory=list, description="photo URLs, the cover first",
+                              examples=[["https://example.com/prp_01.jpg"]])
     row_title: str = Field(description="the title cut to a list row (<= 24)", examples=["3-Bed Terrace, Lekki"])
     summary: str = Field(description="price, beds and location for a row (<= 72)",
                          examples=["₦45,000,000 · 3 bed · Lekki, Lagos"])
+
+
+class PropertyDetail(PropertyResult):
+    """A property with its agent, for "Contact agent"."""
+
+    model_config = ConfigDict(title="PropertyDetail")
+
+    agent_name: str = Field(examples=["Tunde Agent"])
+    agent_phone: str = Field(examples=["+2348010000002"])
+
+
+class NearbyProperty(PropertyResult):
+    """A property near the user, with how far it is."""
+
+    model_config = ConfigDict(title="NearbyProperty")
+
+    distance_km: float = Field(examples=[2.4])
+    distance_text: str = Field(examples=["2.4 km away"])
 
 
 class PropertyPage(Result):
@@ -86,6 +108,7 @@ class SlotResult(Result):
     when: str = Field(examples=["Thu 3 Dec, 10:00"])
     row_title: str = Field(examples=["Thu 3 Dec, 10:00"])
     summary: str = Field(examples=["Thu 3 Dec, 10:00 · 2 places left (1/3 booked)"])
+    places: str = Field(description="what a row adds under the date", examples=["2 places left (1/3 booked)"])
 
 
 class InspectionResult(Result):
@@ -101,8 +124,13 @@ class InspectionResult(Result):
     inspector_id: str | None = Field(examples=["usr_ngozi"])
     slot_id: str = Field(examples=["slt_0101"])
     starts_at: str = Field(description="ISO date-time", examples=["2026-12-03T10:00:00+01:00"])
-    status: str = Field(description="scheduled, completed or cancelled", examples=["scheduled"])
+    status: str = Field(description="scheduled, completed, cancelled or no_show", examples=["scheduled"])
+    status_text: str = Field(examples=["✅ completed"])
     notes: str = Field(examples=["Roof checked."])
+    progress: str | None = Field(None, description="on_my_way or running_late", examples=["on_my_way"])
+    late_minutes: int | None = Field(None, examples=[15])
+    latitude: float | None = Field(None, examples=[6.4474])
+    longitude: float | None = Field(None, examples=[3.4553])
     when: str = Field(examples=["Thu 3 Dec, 10:00"])
     property_title: str = Field(examples=["3-Bed Terrace, Lekki"])
     location: str = Field(examples=["Lekki, Lagos"])
@@ -152,7 +180,7 @@ class SlotRemoved(Result):
 RESULTS: dict[str, tuple[object, dict[str, str], str]] = {
     "available_properties": (PropertyPage, INSPECTOR_ERRORS,
                              "One page of available properties, filtered by location, price and bedrooms."),
-    "property": (PropertyResult, INSPECTOR_ERRORS,
+    "property": (PropertyDetail, INSPECTOR_ERRORS,
                  "One property's details."),
     "locations": (list[LocationResult], INSPECTOR_ERRORS,
                   "Locations with available properties."),
@@ -190,6 +218,16 @@ RESULTS: dict[str, tuple[object, dict[str, str], str]] = {
                              "The inspector's inspections `today` or this `week`."),
     "inspection": (InspectionResult, INSPECTOR_ERRORS,
                    "One inspection assigned to the inspector."),
+    "booking_history": (list[InspectionResult], INSPECTOR_ERRORS,
+                        "The seeker's past inspections, newest first."),
+    "reschedule_booking": (InspectionResult, BOOKING_ERRORS,
+                           "Move a scheduled inspection to another slot."),
+    "nearby_properties": (list[NearbyProperty], INSPECTOR_ERRORS,
+                          "Available properties nearest a location the user shared."),
+    "report_progress": (InspectionResult, INSPECTOR_ERRORS,
+                        "The inspector reports being on the way or running late."),
+    "mark_no_show": (InspectionResult, INSPECTOR_ERRORS,
+                     "Mark an assigned inspection as a no-show, with notes."),
     "complete_inspection": (InspectionResult, INSPECTOR_ERRORS,
                             "Mark an assigned inspection completed, with notes."),
 }

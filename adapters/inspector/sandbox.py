@@ -93,9 +93,30 @@ async def properties(request: Request) -> Response:
         bedrooms=_int(request, "bedrooms"),
         created_after=_when(request, request.query_params.get("created_after"), "created_after"),
     )
+    near = request.query_params.get("near")
+    if near:
+        found = store_nearest(found, near)
     limit, offset = _int(request, "limit", 10) or 0, _int(request, "offset", 0) or 0
     items = [p.model_dump(mode="json") for p in found[offset : offset + max(min(limit, 100), 0)]]
     return _json({"items": items, "total": len(found), "limit": limit, "offset": offset})
+
+
+def store_nearest(found: list[Any], near: str) -> list[Any]:
+    """`near=<lat>,<lng>`: nearest first, properties without coordinates left out."""
+    try:
+        latitude, longitude = (float(part) for part in near.split(","))
+    except ValueError:
+        raise SandboxError(422, "bad_query", "near must be <latitude>,<longitude>") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise SandboxError(422, "bad_query", "near is outside the globe")
+    return SandboxStore.nearest_first(found, latitude, longitude)
+
+
+async def property_stats(request: Request) -> Response:
+    since = _when(request, request.query_params.get("since"), "since")
+    if since is None:
+        raise SandboxError(422, "bad_query", "since is required")
+    return _json(_store(request).property_stats(request.path_params["property_id"], since))
 
 
 async def property_detail(request: Request) -> Response:
@@ -150,14 +171,30 @@ async def inspections_for(request: Request) -> Response:
     return _json(found)
 
 
+async def all_inspections(request: Request) -> Response:
+    """Everyone's inspections in [from, to), soonest first: what the reminder sweep reads."""
+    found = _store(request).inspections_for(
+        None, None,
+        _when(request, request.query_params.get("from"), "from"),
+        _when(request, request.query_params.get("to"), "to"),
+        request.query_params.get("status") or None,
+    )
+    return _json(found)
+
+
 async def inspection(request: Request) -> Response:
     store = _store(request)
     inspection_id = request.path_params["inspection_id"]
     if request.method == "GET":
         return _json(store.inspection(inspection_id))
     body = await _body(request)
-    notes = body.get("notes")
-    return _json(await store.update_inspection(inspection_id, body.get("status"), notes))
+    late = body.get("late_minutes")
+    if late is not None and (not isinstance(late, int) or late < 0):
+        raise SandboxError(422, "bad_body", "late_minutes must be a non-negative integer")
+    return _json(await store.update_inspection(
+        inspection_id, body.get("status"), body.get("notes"), progress=body.get("progress"), late_minutes=late,
+        slot_id=str(body["slot_id"]) if body.get("slot_id") else None,
+    ))
 
 
 async def saved_list(request: Request) -> Response:
@@ -237,8 +274,10 @@ ROUTES = [
     Route("/properties/agent/{agent_id}", agent_properties),
     Route("/properties/{property_id}", property_detail),
     Route("/properties/{property_id}/inspection-slots", property_slots, methods=["GET", "POST"]),
+    Route("/properties/{property_id}/stats", property_stats),
     Route("/inspection-slots/{slot_id}", slot_delete, methods=["DELETE"]),
     Route("/inspections", book, methods=["POST"]),
+    Route("/inspections", all_inspections, methods=["GET"]),
     Route("/inspections/{role}/{user_id}", inspections_for),
     Route("/inspections/{inspection_id}", inspection, methods=["GET", "PATCH"]),
     Route("/locations", locations),

@@ -1,4 +1,4 @@
-"""The sandbox Inspector's data: seeded from YAML relative to "now", changed only under one lock.
+"""The sandbox Inspector's data (seeded by `sandbox_seed` relative to "now"), changed only under one lock.
 
 Bookings persist for the life of the process. `book` checks capacity and records the Idempotency-Key
 inside the lock, so two concurrent bookings of the last place give one booking and one `slot_full`,
@@ -12,14 +12,24 @@ import random
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
 
-from adapters.inspector.models import AlertPreferences, Inspection, Property, SavedProperty, Slot, User
+from adapters.inspector.geo import distance_km
+from adapters.inspector.models import (
+    AlertPreferences,
+    Inspection,
+    Property,
+    PropertyStats,
+    SavedProperty,
+    Slot,
+    User,
+)
+from adapters.inspector.sandbox_seed import seed
 
 DEFAULT_DATA = Path(__file__).with_name("sandbox_data.yaml")
 _REFERENCE_CHARS = "".join(c for c in string.ascii_uppercase + string.digits if c not in "O0I1")
@@ -33,11 +43,6 @@ class SandboxError(Exception):
         self.status, self.code, self.detail = status, code, detail
 
 
-def _at(day: date, hhmm: str, tz: tzinfo) -> datetime:
-    hour, minute = (int(part) for part in hhmm.split(":"))
-    return datetime.combine(day, time(hour, minute), tz)
-
-
 @dataclass
 class SandboxStore:
     now: Callable[[], datetime]
@@ -49,8 +54,11 @@ class SandboxStore:
     saved: dict[str, dict[str, datetime]] = field(default_factory=dict)
     alerts: dict[str, AlertPreferences] = field(default_factory=dict)
     idempotency: dict[str, str] = field(default_factory=dict)
+    booked_at: dict[str, datetime] = field(default_factory=dict)
+    moved_at: dict[str, datetime] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     rng: random.Random = field(default_factory=random.Random)
+    default_capacity: int = 2  # places on a slot added without a capacity (the seed file's `slots.capacity`)
     _counter: int = 100
 
     # -- loading -------------------------------------------------------------------------------------
@@ -60,56 +68,11 @@ class SandboxStore:
         raw = yaml.safe_load((path or DEFAULT_DATA).read_text(encoding="utf-8"))
         tz = ZoneInfo(raw.get("timezone", "Africa/Lagos"))
         store = cls(now=now or (lambda: datetime.now(UTC)), tz=tz)
-        store._seed(raw)
+        seed(store, raw)
         return store
 
-    def _seed(self, raw: dict[str, Any]) -> None:
-        started = self.now().astimezone(self.tz)
-        today = started.date()
-        for user in raw.get("users", []):
-            self.users[str(user["id"])] = User.model_validate(user)
-        rule = raw.get("slots", {})
-        days, capacity = int(rule.get("days", 14)), int(rule.get("capacity", 2))
-        self.default_capacity = capacity
-        for index, item in enumerate(raw.get("properties", [])):
-            item = dict(item)
-            created = started - timedelta(days=float(item.pop("created_days_ago", 0)), hours=index % 5)
-            times = item.pop("slot_times", rule.get("times", ["10:00", "14:00"]))
-            prop = Property.model_validate({**item, "created_at": created})
-            self.properties[prop.id] = prop
-            if prop.status != "available":
-                continue
-            for offset in range(days):
-                day = today + timedelta(days=offset)
-                if (offset + index) % 2 or day.weekday() == 6:
-                    continue
-                for hhmm in times:
-                    self._ensure_slot(prop.id, _at(day, hhmm, self.tz), capacity)
-        for item in raw.get("inspections", []):
-            starts = _at(today + timedelta(days=int(item["day"])), str(item["time"]), self.tz)
-            slot = self._ensure_slot(str(item["property_id"]), starts, capacity)
-            status = item.get("status", "scheduled")
-            inspection = Inspection(
-                id=str(item["id"]),
-                reference=item.get("reference") or self._reference(),
-                property_id=slot.property_id,
-                seeker_id=str(item["seeker_id"]),
-                agent_id=self.properties[slot.property_id].agent_id,
-                inspector_id=item.get("inspector_id"),
-                slot_id=slot.id,
-                starts_at=starts,
-                status=status,
-                notes=item.get("notes", ""),
-            )
-            self.inspections[inspection.id] = inspection
-            if status == "scheduled":
-                self.slots[slot.id] = slot.model_copy(update={"booked": slot.booked + 1})
-        for user_id, property_ids in (raw.get("saved_properties") or {}).items():
-            self.saved[str(user_id)] = {str(pid): started - timedelta(days=1) for pid in property_ids}
-        for prefs in raw.get("alert_preferences", []):
-            self.alerts[str(prefs["user_id"])] = AlertPreferences.model_validate(prefs)
-
-    def _ensure_slot(self, property_id: str, starts: datetime, capacity: int) -> Slot:
+    def ensure_slot(self, property_id: str, starts: datetime, capacity: int) -> Slot:
+        """The seeded slot of a property at `starts`, made on first use (ids are readable: slt_03_1201_1000)."""
         slot_id = f"slt_{property_id.removeprefix('prp_')}_{starts:%m%d_%H%M}"
         if slot_id not in self.slots:
             self.slots[slot_id] = Slot(
@@ -121,7 +84,7 @@ class SandboxStore:
         self._counter += 1
         return f"{prefix}_{self._counter}"
 
-    def _reference(self) -> str:
+    def new_reference(self) -> str:
         taken = {i.reference for i in self.inspections.values()}
         while True:
             ref = "INS-" + "".join(self.rng.choice(_REFERENCE_CHARS) for _ in range(4))
@@ -169,6 +132,12 @@ class SandboxStore:
         ]
         return sorted(found, key=lambda p: (p.created_at, p.id), reverse=True)
 
+    @staticmethod
+    def nearest_first(found: list[Property], latitude: float, longitude: float) -> list[Property]:
+        """Properties with coordinates, nearest to the point first (those without are left out)."""
+        placed = [p for p in found if p.latitude is not None and p.longitude is not None]
+        return sorted(placed, key=lambda p: (distance_km(latitude, longitude, p.latitude, p.longitude), p.id))
+
     def property_slots(self, property_id: str) -> list[Slot]:
         self.property(property_id)
         now = self.now()
@@ -176,15 +145,17 @@ class SandboxStore:
         return sorted(slots, key=lambda s: s.starts_at)
 
     def inspections_for(
-        self, role: str, user_id: str, start: datetime | None, end: datetime | None, status: str | None
+        self, role: str | None, user_id: str | None, start: datetime | None, end: datetime | None,
+        status: str | None,
     ) -> list[Inspection]:
-        field_name = {"seeker": "seeker_id", "agent": "agent_id", "inspector": "inspector_id"}.get(role)
-        if field_name is None:
+        """One user's inspections in a role; with no role, everyone's (the reminder sweep)."""
+        field_name = {"seeker": "seeker_id", "agent": "agent_id", "inspector": "inspector_id"}.get(role or "")
+        if role is not None and field_name is None:
             raise SandboxError(422, "bad_role", "role must be seeker, agent or inspector")
         found = [
             i
             for i in self.inspections.values()
-            if getattr(i, field_name) == user_id
+            if (field_name is None or getattr(i, field_name) == user_id)
             and (start is None or i.starts_at >= start)
             and (end is None or i.starts_at < end)
             and (status is None or i.status == status)
@@ -214,7 +185,7 @@ class SandboxStore:
             await asyncio.sleep(0)  # let a concurrent booking reach the lock: the lock, not luck, decides
             inspection = Inspection(
                 id=self._next_id("ins"),
-                reference=self._reference(),
+                reference=self.new_reference(),
                 property_id=prop.id,
                 seeker_id=seeker.id,
                 agent_id=prop.agent_id,
@@ -225,6 +196,7 @@ class SandboxStore:
             )
             self.slots[slot.id] = slot.model_copy(update={"booked": slot.booked + 1})
             self.inspections[inspection.id] = inspection
+            self.booked_at[inspection.id] = self.now()
             if key:
                 self.idempotency[key] = inspection.id
             return inspection, True
@@ -244,24 +216,67 @@ class SandboxStore:
 
         return min(inspectors, key=load) if inspectors else None
 
-    async def update_inspection(self, inspection_id: str, status: str | None, notes: str | None) -> Inspection:
+    async def update_inspection(
+        self, inspection_id: str, status: str | None, notes: str | None, *, progress: str | None = None,
+        late_minutes: int | None = None, slot_id: str | None = None,
+    ) -> Inspection:
+        """Complete, cancel or mark a no-show; report progress; or move to another slot of the property."""
         async with self.lock:
             inspection = self.inspection(inspection_id)
             changes: dict[str, Any] = {}
             if status is not None and status != inspection.status:
-                if status not in ("completed", "cancelled"):
-                    raise SandboxError(422, "bad_status", "status must be completed or cancelled")
+                if status not in ("completed", "cancelled", "no_show"):
+                    raise SandboxError(422, "bad_status", "status must be completed, cancelled or no_show")
                 if inspection.status != "scheduled":
                     raise SandboxError(409, "not_scheduled", f"inspection is already {inspection.status}")
                 changes["status"] = status
                 if status == "cancelled" and inspection.slot_id in self.slots:
                     slot = self.slots[inspection.slot_id]
                     self.slots[slot.id] = slot.model_copy(update={"booked": max(slot.booked - 1, 0)})
+            if progress is not None or slot_id is not None:
+                if inspection.status != "scheduled":
+                    raise SandboxError(409, "not_scheduled", f"inspection is already {inspection.status}")
+            if progress is not None:
+                if progress not in ("on_my_way", "running_late"):
+                    raise SandboxError(422, "bad_progress", "progress must be on_my_way or running_late")
+                changes["progress"], changes["late_minutes"] = progress, late_minutes
+            if slot_id is not None and slot_id != inspection.slot_id:
+                changes.update(self._move(inspection, slot_id))
             if notes is not None:
                 changes["notes"] = notes
             updated = inspection.model_copy(update=changes)
             self.inspections[updated.id] = updated
             return updated
+
+    def _move(self, inspection: Inspection, slot_id: str) -> dict[str, Any]:
+        """Take a place on another slot of the same property and free the old one (under the lock)."""
+        slot = self.slots.get(slot_id)
+        if slot is None or slot.property_id != inspection.property_id:
+            raise SandboxError(404, "slot_not_found", "no such slot for this property")
+        if slot.starts_at <= self.now():
+            raise SandboxError(409, "slot_past", "this slot has already started")
+        if slot.booked >= slot.capacity:
+            raise SandboxError(409, "slot_full", "this slot is fully booked")
+        self.slots[slot.id] = slot.model_copy(update={"booked": slot.booked + 1})
+        old = self.slots.get(inspection.slot_id)
+        if old is not None:
+            self.slots[old.id] = old.model_copy(update={"booked": max(old.booked - 1, 0)})
+        self.moved_at[inspection.id] = self.now()
+        return {"slot_id": slot.id, "starts_at": slot.starts_at, "progress": None, "late_minutes": None}
+
+    def property_stats(self, property_id: str, since: datetime) -> PropertyStats:
+        """Bookings made, inspections completed / cancelled / missed, and saves, since `since`."""
+        self.property(property_id)
+        mine = [i for i in self.inspections.values() if i.property_id == property_id]
+        booked_at = self.booked_at
+        return PropertyStats(
+            property_id=property_id, since=since,
+            bookings=sum(1 for i in mine if booked_at.get(i.id, i.starts_at) >= since),
+            completed=sum(1 for i in mine if i.status == "completed" and i.starts_at >= since),
+            cancelled=sum(1 for i in mine if i.status == "cancelled" and i.starts_at >= since),
+            no_shows=sum(1 for i in mine if i.status == "no_show" and i.starts_at >= since),
+            saves=sum(1 for saved in self.saved.values() if property_id in saved and saved[property_id] >= since),
+        )
 
     async def add_slot(self, property_id: str, starts: datetime, capacity: int) -> Slot:
         async with self.lock:

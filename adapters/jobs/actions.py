@@ -1,4 +1,4 @@
-"""Engine actions that schedule and cancel inspection reminders (flows.yaml: `call: jobs.*`)."""
+"""Engine actions that hand work to the jobs (flows.yaml: `call: jobs.*`): reminders and notices."""
 
 from __future__ import annotations
 
@@ -28,11 +28,22 @@ class ReminderCancelled(BaseModel):
     cancelled: bool = Field(description="false when there was none", examples=[True])
 
 
+class NoticeQueued(BaseModel):
+    """A notice job queued for the people concerned (sent by the background jobs)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str = Field(examples=["inspector:jobs:notice:ins_001:booked"])
+    new: bool = Field(description="false when the same notice was already queued", examples=[True])
+
+
+NOTICE_ERRORS = {"invalid": "`change` is not one this action knows", "not_queued": "the job queue is down"}
 REMINDER_ERRORS = {"invalid": "`starts_at` is not a date-time", "unavailable": "the job queue is down"}
 
 log = logging.getLogger(__name__)
 
 NOT_SCHEDULED = "We could not set up your reminder, but your booking is confirmed."
+NOT_QUEUED = "We could not pass that on just now. Please try again in a minute."
 
 
 def register_job_actions(registry: ActionRegistry, scheduler: JobScheduler) -> None:
@@ -52,6 +63,29 @@ def register_job_actions(registry: ActionRegistry, scheduler: JobScheduler) -> N
             log.warning("reminder for %s not cancelled: %s", inspection_id, type(exc).__name__)
             raise ActionError("", kind="unavailable", detail=type(exc).__name__) from exc
 
+    async def notify_booking(ctx: ActionContext, inspection_id: str, change: str) -> dict[str, Any]:
+        """Tell the agent (and, for a new booking, the inspector) about a booking or a cancellation."""
+        if change not in ("booked", "cancelled"):
+            raise ActionError("", kind="invalid", detail=f"change {change!r}")
+        return await _enqueue("send_booking_notice", inspection_id, change, "")
+
+    async def notify_seeker(ctx: ActionContext, inspection_id: str, change: str, key: Any = "") -> dict[str, Any]:
+        """Tell the seeker the inspector is on the way, running late, or asks to reschedule; `key` tells
+        repeated reports apart (a later "running late" is news)."""
+        if change not in ("on_my_way", "running_late", "reschedule"):
+            raise ActionError("", kind="invalid", detail=f"change {change!r}")
+        return await _enqueue("send_inspection_update", inspection_id, change, str(key or ""))
+
+    async def _enqueue(function: str, inspection_id: str, change: str, key: str) -> dict[str, Any]:
+        try:
+            return await scheduler.enqueue_notice(function, str(inspection_id), change, key=key)
+        except Exception as exc:  # the change stands in Inspector; only the notice is lost
+            log.warning("%s for %s not queued: %s", function, inspection_id, type(exc).__name__)
+            # Not "unavailable": Inspector answered; it is our queue that did not (flows may reword `not_queued`).
+            raise ActionError(NOT_QUEUED, kind="not_queued", detail=type(exc).__name__) from exc
+
+    registry.register("jobs.notify_booking", notify_booking, result=NoticeQueued, errors=NOTICE_ERRORS)
+    registry.register("jobs.notify_seeker", notify_seeker, result=NoticeQueued, errors=NOTICE_ERRORS)
     registry.register("jobs.schedule_reminder", schedule_reminder, result=ReminderScheduled, errors=REMINDER_ERRORS,
                       doc="Remind the seeker 24 h before the inspection (at once if sooner, never within 1 h).")
     registry.register("jobs.cancel_reminder", cancel_reminder, result=ReminderCancelled,

@@ -1,7 +1,8 @@
 """The property-alerts job: new listings since the last run, matched to each seeker's preferences.
 
 A high-water mark in Redis (the newest `created_at` seen) makes each listing count once; a seeker
-gets at most one message per run, with up to three matching properties, newest first.
+gets at most one message per run, with up to three matching properties, newest first, and the number of
+the others ("…and 2 more").
 """
 
 from __future__ import annotations
@@ -53,10 +54,12 @@ async def send_property_alerts(ctx: dict[str, Any]) -> dict[str, Any] | str:
     phones = await jobs.phones_by_user("seeker")
     sent = 0
     for prefs in subscribers:
-        picks = [p for p in newest_first if matches(prefs, p)][:MAX_PER_MESSAGE]
-        if not picks:
+        matching = [p for p in newest_first if matches(prefs, p)]
+        if not matching:
             continue
-        values = {"properties": [property_view(p) for p in picks]}
+        # The newest three by name, and how many more there are ("…and 2 more").
+        values = {"properties": [property_view(p) for p in matching[:MAX_PER_MESSAGE]],
+                  "more": max(len(matching) - MAX_PER_MESSAGE, 0)}
         for phone in phones.get(prefs.user_id, []):
             outcome = await jobs.notify(ctx, "property_alert", phone, values, f"alerts:{since:%Y%m%dT%H%M%S.%fZ}")
             sent += outcome in ("sent", "queued")

@@ -42,6 +42,16 @@ def parse_moment(value: datetime | str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def duration_text(span: timedelta) -> str:
+    """`24 hours`, `1 hour`, `30 minutes`, `2 days`: a lead time as people say it."""
+    minutes = int(span.total_seconds() // 60)
+    for size, unit in ((1440, "day"), (60, "hour"), (1, "minute")):
+        if minutes >= size and (minutes % size == 0 or unit == "minute") and not (unit == "day" and minutes < 2880):
+            count = minutes // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "a moment"
+
+
 class JobScheduler:
     """Enqueues the jobs the web process (actions, retry hooks) hands to the workers."""
 
@@ -87,10 +97,12 @@ class JobScheduler:
         if previous is not None and previous.decode() != job_id:
             await self._drop(previous.decode())  # rebooked at another time: the old reminder goes
         at = self.reminder_time(starts)
+        # What the rule decided, for the confirmation text ("We'll remind you 24 hours before").
+        rule = {"lead_text": duration_text(self.lead), "min_notice_text": duration_text(self.min_notice)}
         if at is None:
             await self.queue.delete(self._pointer(inspection_id))
             log.info("no reminder for inspection %s: it starts within %s", inspection_id, self.min_notice)
-            return {"scheduled": False, "job_id": None, "at": None}
+            return {"scheduled": False, "job_id": None, "at": None, "immediate": False, **rule}
         job = await self.queue.enqueue_job(
             "send_inspection_reminder", inspection_id, starts.isoformat(),
             _job_id=job_id, _queue_name=self.queue_name, _defer_until=at,
@@ -99,7 +111,8 @@ class JobScheduler:
         await self.queue.set(self._pointer(inspection_id), job_id, ex=ttl)
         log.info("reminder for inspection %s %s for %s", inspection_id,
                  "scheduled" if job is not None else "already scheduled", at.isoformat())
-        return {"scheduled": True, "job_id": job_id, "at": at.isoformat(), "new": job is not None}
+        return {"scheduled": True, "job_id": job_id, "at": at.isoformat(), "new": job is not None,
+                "immediate": starts - at < self.lead, **rule}
 
     async def cancel_reminder(self, inspection_id: str) -> bool:
         """Drop the pending reminder of an inspection; False when there was none."""
@@ -121,6 +134,16 @@ class JobScheduler:
             pipe.delete(job_key_prefix + job_id)
             removed, _ = await pipe.execute()
         return bool(removed)
+
+    # -- notices about one inspection ----------------------------------------------------------------
+
+    async def enqueue_notice(self, function: str, inspection_id: str, change: str, *, key: str = "") -> dict[str, Any]:
+        """Run `send_booking_notice` / `send_inspection_update` at once, under a deterministic job id, so a
+        replayed booking or a double tap enqueues the notice once."""
+        job_id = f"{self.namespace}:{function}:{inspection_id}:{change}{':' + key if key else ''}"
+        job = await self.queue.enqueue_job(function, str(inspection_id), change, _job_id=job_id,
+                                           _queue_name=self.queue_name)
+        return {"job_id": job_id, "new": job is not None}
 
     # -- deliveries ------------------------------------------------------------------------------
 

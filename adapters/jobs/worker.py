@@ -19,9 +19,11 @@ from adapters.jobs.alerts import send_property_alerts
 from adapters.jobs.broadcasts import send_broadcast
 from adapters.jobs.delivery import deliver_email, deliver_whatsapp
 from adapters.jobs.digests import send_daily_digests
+from adapters.jobs.notices import send_booking_notice, send_inspection_update
 from adapters.jobs.reminders import send_inspection_reminder
 from adapters.jobs.scheduler import queue_name_for
 from adapters.jobs.store import DEFAULT_NAMESPACE
+from adapters.jobs.sweep import sweep_reminders
 from adapters.jobs.timeouts import conversation_timeout
 from adapters.observability.instrument import metered_job
 from adapters.observability.metrics import Metrics
@@ -43,6 +45,9 @@ def job_functions(settings: Settings, metrics: Metrics | None = None) -> list[Fu
         func(_metered(send_daily_digests, metrics), max_tries=tries),
         func(_metered(send_property_alerts, metrics), max_tries=tries),
         func(_metered(conversation_timeout, metrics), max_tries=tries),
+        func(_metered(sweep_reminders, metrics), max_tries=tries),
+        func(_metered(send_booking_notice, metrics), max_tries=tries),
+        func(_metered(send_inspection_update, metrics), max_tries=tries),
         func(_metered(deliver_whatsapp, metrics), max_tries=tries),
         func(_metered(deliver_email, metrics), max_tries=tries, keep_result=0),  # no copy of the code kept
         func(_metered(send_broadcast, metrics), max_tries=tries, timeout=600),
@@ -63,6 +68,8 @@ def cron_jobs(settings: Settings, metrics: Metrics | None = None) -> list[CronJo
              max_tries=tries),
         cron(_metered(send_property_alerts, metrics), name="property_alerts",
              hour=alert_hours(settings.alerts_interval_hours), minute={0}, max_tries=tries),
+        # Every hour, off the hour so it does not queue behind the digests and alerts.
+        cron(_metered(sweep_reminders, metrics), name="reminder_sweep", minute={30}, max_tries=tries),
     ]
 
 

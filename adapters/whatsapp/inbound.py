@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.privacy import mask_phone
-from engine.events import InboundEvent
+from engine.events import EventKind, InboundEvent
 
 log = logging.getLogger(__name__)
 
@@ -181,42 +181,50 @@ def parse_message(raw: Any, contacts: Mapping[str, Mapping[str, Any]] | None = N
     if unknown:
         log.debug("ignoring unknown message fields: %s", sorted(unknown))
 
-    base: dict[str, Any] = dict(
-        phone=sender,
-        wamid=str(wamid),
-        profile_name=profile_name,
-        timestamp=_timestamp(raw.get("timestamp")),
-        extra=extra,
-    )
+    timestamp = _timestamp(raw.get("timestamp"))
+
+    def make(kind: EventKind, message_type: str, *, text: str = "", reply_id: str | None = None) -> InboundEvent:
+        return InboundEvent(phone=sender, kind=kind, text=text, reply_id=reply_id, message_type=message_type,
+                            profile_name=profile_name, wamid=str(wamid), timestamp=timestamp, extra=extra)
+
     mtype = _scalar(raw.get("type")) or "unknown"
     if mtype == "text":
         text = raw.get("text")
         body = text.get("body") if isinstance(text, Mapping) else None
-        return InboundEvent(kind="text", text=_clean(body, MAX_TEXT) or "", message_type="text", **base)
+        return make("text", "text", text=_clean(body, MAX_TEXT) or "")
     if mtype == "interactive":
         inter: Mapping[str, Any] = raw["interactive"] if isinstance(raw.get("interactive"), Mapping) else {}
         sub = inter.get("type")
         if sub in ("button_reply", "list_reply") and isinstance(inter.get(sub), Mapping):
             reply = inter[sub]
-            return InboundEvent(
-                kind="button" if sub == "button_reply" else "list",
-                text=_clean(reply.get("title"), MAX_TITLE) or "",
-                reply_id=_clean(reply.get("id"), MAX_ID) or None,
-                message_type="interactive",
-                **base,
-            )
+            return make("button" if sub == "button_reply" else "list", "interactive",
+                        text=_clean(reply.get("title"), MAX_TITLE) or "",
+                        reply_id=_clean(reply.get("id"), MAX_ID) or None)
         extra["interactive_type"] = _clean(sub, MAX_ID)
-        return InboundEvent(kind="other", message_type="interactive", **base)
+        return make("other", "interactive")
     if mtype == "button":  # quick-reply button of a template
         button: Mapping[str, Any] = raw["button"] if isinstance(raw.get("button"), Mapping) else {}
-        return InboundEvent(
-            kind="button",
-            text=_clean(button.get("text"), MAX_TITLE) or "",
-            reply_id=_clean(button.get("payload") or button.get("text"), MAX_ID) or None,
-            message_type="button",
-            **base,
-        )
-    return InboundEvent(kind="other", message_type=_clean(mtype, 64) or "unknown", **base)
+        return make("button", "button", text=_clean(button.get("text"), MAX_TITLE) or "",
+                    reply_id=_clean(button.get("payload") or button.get("text"), MAX_ID) or None)
+    if mtype == "location":  # a shared pin ("Near me"); without usable coordinates it is unreadable
+        pin = _location(raw.get("location"))
+        if pin is not None:
+            extra["location"] = pin
+            return make("location", "location", text=pin["name"] or pin["address"])
+    return make("other", _clean(mtype, 64) or "unknown")
+
+
+def _location(raw: Any) -> dict[str, Any] | None:
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        latitude, longitude = float(raw["latitude"]), float(raw["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return {"latitude": latitude, "longitude": longitude, "name": _clean(raw.get("name"), 200) or "",
+            "address": _clean(raw.get("address"), 300) or ""}
 
 
 def parse_status(raw: Any) -> StatusUpdate | None:

@@ -13,13 +13,13 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 import httpx
 from pywa_async import WhatsApp
 from pywa_async.errors import WhatsAppError
 from pywa_async.types import Button as PywaButton
-from pywa_async.types import Section, SectionList, SectionRow
+from pywa_async.types import Contact, Section, SectionList, SectionRow
 from pywa_async.types.templates import BodyText, TemplateLanguage
 
 from adapters.privacy import mask_phone
@@ -152,12 +152,27 @@ class WhatsAppSender:
         reply_to = msg.reply_to or None
         if msg.kind == "template" and msg.template is not None:
             tpl = msg.template
-            params = [BodyText.params(*tpl.params)] if tpl.params else None
+            # pywa declares `params` without `self` (called on the class), which mypy cannot follow.
+            params = [cast(Any, BodyText).params(*tpl.params)] if tpl.params else None
             return await wa.send_template(
                 to=msg.to, name=tpl.name, language=TemplateLanguage(tpl.language), params=params,
                 reply_to_message_id=reply_to,
             )
-        buttons = None
+        media = msg.media or {}
+        if msg.kind == "contacts":
+            name, phone = str(media["name"]), str(media["phone"])
+            card = Contact(name=Contact.Name(formatted_name=name, first_name=name.split(" ")[0]),
+                           phones=[Contact.Phone(phone=phone, type="WORK", wa_id=phone.lstrip("+") or None)])
+            return await wa.send_contact(to=msg.to, contact=card, reply_to_message_id=reply_to)
+        if msg.kind == "location":
+            return await wa.send_location(
+                to=msg.to, latitude=float(media["latitude"]), longitude=float(media["longitude"]),
+                name=media.get("name") or None, address=media.get("address") or None, reply_to_message_id=reply_to,
+            )
+        if msg.kind == "image":
+            return await wa.send_image(to=msg.to, image=str(media["url"]), caption=msg.text or None,
+                                            reply_to_message_id=reply_to)
+        buttons: list[PywaButton] | SectionList | None = None
         if msg.kind == "buttons" and msg.buttons:
             buttons = [PywaButton(title=b.title, callback_data=b.id) for b in msg.buttons]
         elif msg.kind == "list" and msg.rows:

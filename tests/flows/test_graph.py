@@ -29,7 +29,7 @@ def test_every_state_and_edge_with_its_input() -> None:
     assert labels[("seeker__menu", "seeker__browse")] == (f"[{title('seeker', 'menu', 'browse')}]", "choice")
     assert labels[("seeker__browse", "seeker__no_properties")] == ("on_empty", "empty")
     assert labels[("seeker__book", "seeker__booking_failed")] == ("on_error", "error")
-    assert labels[("seeker__browse", "seeker__property_detail")] == ("pick from properties['items']", "pick")
+    assert labels[("seeker__browse", "seeker__view_property")] == ("pick from properties['items']", "pick")
     assert labels[("unlinked__linked", "seeker__menu")][1] == "branch"
     assert not [n for n in graph.nodes if n.unreachable or n.dead_end]
 

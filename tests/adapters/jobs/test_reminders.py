@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from tests.adapters.jobs.support import PHONES, now
 from tests.shipped import shipped_spec, shows
@@ -42,13 +42,17 @@ async def test_inside_the_window_the_reminder_is_free_form_text_with_buttons(wor
     assert sent.json["type"] == "interactive"
     assert shows(shipped_spec().notifications["inspection_reminder"].text, sent.text) and "2-Bed Flat, Yaba" in sent.text
     assert inspection.reference in sent.text and "Tunde Agent" in sent.text
+    assert "bring a valid ID" in sent.text
+    buttons = [(b["reply"]["id"], b["reply"]["title"]) for b in sent.json["interactive"]["action"]["buttons"]]
+    assert buttons == [(f"call_agent:{inspection.id}", "Call agent"), (f"directions:{inspection.id}", "Get directions"),
+                       ("my_bookings", "My bookings")]
 
 
 async def test_an_inspection_starting_within_an_hour_gets_no_reminder(world, graph):
     await world.link("usr_ada")
     inspection = await book(world, starts_in=timedelta(minutes=50))
     result = await world.scheduler.schedule_reminder(inspection.id, inspection.starts_at)
-    assert result == {"scheduled": False, "job_id": None, "at": None}
+    assert {k: result[k] for k in ("scheduled", "job_id", "at")} == {"scheduled": False, "job_id": None, "at": None}
     assert await world.queued() == []
 
 
@@ -101,3 +105,27 @@ async def test_a_reminder_for_a_moved_inspection_sends_nothing(world, graph):
     started = time.monotonic()
     await world.run_jobs()
     assert graph.messages == [] and time.monotonic() - started < 5
+
+
+async def test_the_sweep_schedules_reminders_for_bookings_made_on_the_website_once(world, graph):
+    await world.link("usr_ada", inbound_at=now() - timedelta(hours=1))  # Bola is not on WhatsApp
+    website = await book(world, starts_in=timedelta(hours=5))  # booked on Inspector, not through the bot
+    unlinked = await book(world, starts_in=timedelta(hours=6), property_id="prp_01", seeker="usr_bola")
+    far = await book(world, starts_in=timedelta(days=5), property_id="prp_02")  # a later sweep's job
+
+    await world.scheduler.enqueue("sweep_reminders")
+    await world.scheduler.enqueue("sweep_reminders")  # a second worker's, or the next hour's, run
+    await world.run_jobs()
+
+    job_id = world.scheduler.reminder_job_id(website.id, website.starts_at.astimezone(UTC))
+    assert await world.redis.exists(f"arq:job:{job_id}") == 0  # ran (due at once: < 24 h away)
+    # (The seed may hold Ada's own bookings for today too: they get theirs the same way.)
+    [sent] = [m for m in graph.messages if website.reference in m.text]
+    assert sent.to == PHONES["usr_ada"] and {m.to for m in graph.messages} == {PHONES["usr_ada"]}
+    assert unlinked.reference not in str([m.json for m in graph.messages])
+    assert all(far.id not in queued for queued in await world.queued())
+
+    count = len(graph.messages)
+    await world.scheduler.enqueue("sweep_reminders")  # the next hour: nothing new is sent
+    await world.run_jobs()
+    assert len(graph.messages) == count

@@ -18,8 +18,13 @@ def next_run(job, after: datetime) -> datetime:
     return next_cron(after, hour=job.hour, minute=job.minute, second=job.second, microsecond=job.microsecond)
 
 
+def by_name(jobs, name: str):
+    [job] = [j for j in jobs if j.name == name]
+    return job
+
+
 def test_daily_digest_fires_once_a_day_at_the_configured_hour():
-    [digest, _] = cron_jobs(replace(Settings(), daily_digest_hour=7))
+    digest = by_name(cron_jobs(replace(Settings(), daily_digest_hour=7)), "daily_digest")
     first = next_run(digest, datetime(2026, 11, 26, 5, 30, tzinfo=LAGOS))
     assert (first.hour, first.minute, first.second) == (7, 0, 0)
     second = next_run(digest, first)
@@ -27,9 +32,16 @@ def test_daily_digest_fires_once_a_day_at_the_configured_hour():
 
 
 def test_alerts_fire_every_interval_on_the_hour():
-    [_, alerts] = cron_jobs(replace(Settings(), alerts_interval_hours=2))
+    alerts = by_name(cron_jobs(replace(Settings(), alerts_interval_hours=2)), "property_alerts")
     assert alerts.hour == set(range(0, 24, 2)) and alerts.minute == {0}
     run = next_run(alerts, datetime(2026, 11, 26, 5, 30, tzinfo=LAGOS))
     assert (run.hour, run.minute) == (6, 0)
     assert (next_run(alerts, run) - run).total_seconds() == 2 * 3600
     assert alert_hours(5) == {0, 5, 10, 15, 20} and alert_hours(0) == set(range(24))
+
+
+def test_the_reminder_sweep_fires_every_hour_at_half_past():
+    sweep = by_name(cron_jobs(Settings()), "reminder_sweep")
+    run = next_run(sweep, datetime(2026, 11, 26, 5, 40, tzinfo=LAGOS))
+    assert (run.hour, run.minute, run.second) == (6, 30, 0)
+    assert (next_run(sweep, run) - run).total_seconds() == 3600

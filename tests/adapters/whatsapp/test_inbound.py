@@ -60,8 +60,19 @@ def test_choices_become_button_and_list_events():
     assert out.events[0].extra["context_id"].startswith("wamid.")
 
 
+def test_a_shared_location_is_a_location_event_with_its_coordinates():
+    (e,) = parse_body(p.body([p.OTHER_MESSAGES["location"](U1)], [p.contact(U1)])).events
+    assert (e.kind, e.message_type, e.text) == ("location", "location", "Lagos")
+    assert e.extra["location"] == {"latitude": 6.5244, "longitude": 3.3792, "name": "Lagos", "address": "Lagos, NG"}
+    for broken in ({"latitude": "north", "longitude": 3.3}, {"latitude": 95, "longitude": 3.3}, {"name": "x"}):
+        (e,) = parse_body(p.body([p.message(U1, "location", broken)])).events
+        assert (e.kind, e.message_type) == ("other", "location"), broken
+
+
 def test_every_other_type_is_kind_other_with_its_type():
     for mtype, build in p.OTHER_MESSAGES.items():
+        if mtype == "location":  # read as a location event (above)
+            continue
         (e,) = parse_body(p.body([build(U1)], [p.contact(U1)])).events
         assert (e.kind, e.message_type) == ("other", mtype), mtype
     (e,) = parse_body(p.body([p.OTHER_MESSAGES["unsupported"](U1)])).events

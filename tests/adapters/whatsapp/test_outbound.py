@@ -50,6 +50,28 @@ async def test_text_buttons_list_and_template_payloads(sender, fake_graph):
     assert [x["text"] for x in tpl["template"]["components"][0]["parameters"]] == ["Ada", "9am"]
 
 
+async def test_contact_card_location_pin_and_photo_payloads(sender, fake_graph):
+    results = [
+        await sender.send(OutboundMessage(to=TO, kind="contacts",
+                                          media={"name": "Tunde Agent", "phone": "+2348010000002"})),
+        await sender.send(OutboundMessage(to=TO, kind="location", media={
+            "latitude": "6.4474", "longitude": "3.4739", "name": "Flat", "address": "12 Admiralty Way"})),
+        await sender.send(OutboundMessage(to=TO, kind="image", text="c" * 2000,
+                                          media={"url": "https://photos.inspector.example/1.jpg"})),
+    ]
+    assert all(r.ok for r in results), results
+    contact, pin, photo = (c.json for c in fake_graph.messages)
+    assert contact["type"] == "contacts"
+    [card] = contact["contacts"]
+    assert card["name"]["formatted_name"] == "Tunde Agent"
+    assert card["phones"][0]["phone"] == "+2348010000002" and card["phones"][0]["wa_id"] == "2348010000002"
+    assert pin["type"] == "location"
+    assert (pin["location"]["latitude"], pin["location"]["longitude"]) == (6.4474, 3.4739)
+    assert pin["location"]["name"] == "Flat" and pin["location"]["address"] == "12 Admiralty Way"
+    assert photo["type"] == "image" and photo["image"]["link"] == "https://photos.inspector.example/1.jpg"
+    assert len(photo["image"]["caption"]) == 1024  # fitted to WhatsApp's caption limit
+
+
 async def test_limits_are_enforced_before_sending(sender, fake_graph):
     await sender.send(OutboundMessage(
         to=TO, kind="buttons", text="x" * 2000, buttons=[Button(f"id{i}" * 100, "T" * 30) for i in range(5)]))

@@ -1,0 +1,1 @@
+"""Agent analytics: what the bot counts itself (property views on WhatsApp) beside what Inspector counts."""
