@@ -54,8 +54,8 @@ def titles_hint(expect: Any, turn: Turn, world: World) -> str:
         exact = not isinstance(wanted, dict)
         wanted = [str(t) for t in ((wanted or {}).get("include", []) if not exact else wanted or [])]
         offered = [c.title for m in turn.messages if m.kind == kind for c in m.choices()]
-        if not wanted or not [t for t in wanted if t not in offered]:
-            continue
+        if not wanted or not offered or not [t for t in wanted if t not in offered]:
+            continue  # nothing offered at all is not a rename (the journey went elsewhere)
         if exact and len(wanted) == len(offered):  # same count: the differing places are the renamed ones
             pairs = [(old, new) for old, new in zip(wanted, offered, strict=True) if old != new]
             old_text, new_text = "\n".join(p[0] for p in pairs), "\n".join(p[1] for p in pairs)

@@ -91,9 +91,10 @@ async def test_conversation_tests_on_reworded_flows_show_old_beside_new(tmp_path
     outcomes, _ = await run_paths(discover(ROOT / "tests" / "conversations"), copy)
     failures = [o.failure.format() for o in outcomes if o.failure]
     assert len(failures) >= len(outcomes) * 3 // 4
-    quoting = [f for f in failures if "no message says" in f.splitlines()[0] or "TAPPED IN THE TEST" in f]
-    assert len(quoting) >= len(failures) * 3 // 4
-    for failure in quoting:
-        assert f"{copy}:" in failure and ("IN THE TEST (OLD)" in failure or "TAPPED IN THE TEST" in failure), failure
+    # Most failures point at the reworded text; the rest follow from an earlier one (a journey cut short).
+    hinted = [f for f in failures if "IN THE TEST (OLD)" in f or "TAPPED IN THE TEST" in f]
+    assert len(hinted) >= len(failures) * 2 // 3, "\n\n".join(f for f in failures if f not in hinted)[:6000]
+    for failure in hinted:
+        assert f"{copy}:" in failure, failure
         # The new wording stands beside the old: the rewritten (capitalised, marked) text is on the right.
         assert any(" | " in row and MARK in row.split(" | ", 1)[1] for row in failure.splitlines()), failure
