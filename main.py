@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adapters.settings import Settings
+from adapters.settings import Settings, SettingsError
 from flows.problems import FlowsError
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ async def _registry(settings, connect_redis, build_actions):
     from adapters.inspector.wiring import build_inspector_client
     from adapters.jobs.connections import build_scheduler
 
-    quiet = Settings(**{**settings.__dict__, "redis_url": ""})
+    quiet = settings.model_copy(update={"redis_url": ""})
     logging.getLogger("adapters.redis").setLevel(logging.ERROR)
     redis, _ = connect_redis(quiet)
     inspector = build_inspector_client(quiet)
@@ -458,7 +458,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"the environment has settings that cannot be read: {exc}", file=sys.stderr)
+        return 2
     quiet = getattr(args, "quiet_logs", False)
     level = args.log_level or ("WARNING" if quiet else settings.log_level)
     from app.observability import configure_process

@@ -1,59 +1,48 @@
-"""One settings object, built from the environment in one place and passed down explicitly."""
+"""One settings object, built from the environment in one place and passed down explicitly.
+
+`Settings` is a pydantic-settings model: every field is typed and validated, and its environment variable
+is the field's name in capitals (`redis_url` <- `REDIS_URL`) unless an alias says otherwise. An empty
+variable means "not configured": the default applies. `Settings(...)` never reads the environment by
+itself (tests and tools build it explicitly); `Settings.from_env()` does, once, in the command line and
+in each uvicorn worker, and reports every malformed variable at once, by name.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
-def _bool(value: str | None, default: bool = False) -> bool:
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+class SettingsError(ValueError):
+    """Environment variables that could not be read, each named with what is wrong."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
-
-
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
     """Every knob of the service. Empty strings mean "not configured": embedded defaults apply."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     flows_path: Path = Path("flows.yaml")
     redis_url: str = ""
     database_url: str = "sqlite:///inspector-bot.db"
     conversation_ttl: int = 24 * 3600
-    secret_key: str = "dev-secret-key-change-me"
-    admin_token: str = ""
-    api_key: str = field(default="", repr=False)
+    secret_key: str = Field(default="dev-secret-key-change-me", repr=False)
+    admin_token: str = Field(default="", repr=False)
+    api_key: str = Field(default="", repr=False)
     link_codes_per_hour: int = 300
     link_guesses_per_hour: int = 1000
     log_level: str = "INFO"
     timezone: str = "Africa/Lagos"
 
-    whatsapp_token: str = field(default="", repr=False)
+    whatsapp_token: str = Field(default="", repr=False)
     whatsapp_phone_id: str = ""
-    whatsapp_verify_token: str = field(default="", repr=False)
-    whatsapp_app_secret: str = field(default="", repr=False)
+    whatsapp_verify_token: str = Field(default="", repr=False)
+    whatsapp_app_secret: str = Field(default="", repr=False)
     whatsapp_graph_url: str = "https://graph.facebook.com"
     rate_limit_per_minute: int = 10
     dedupe_ttl: int = 7 * 24 * 3600
@@ -64,12 +53,12 @@ class Settings:
     http_keep_alive_timeout: int = 5
     http_limit_concurrency: int = 500
     http_max_header_bytes: int = 16 * 1024
-    pipeline_partitions: int = 16
-    read_receipts: bool = True
-    pipeline_concurrency: int = 8
+    pipeline_partitions: int = Field(default=16, ge=1)
+    read_receipts: bool = Field(default=True, alias="WHATSAPP_READ_RECEIPTS")
+    pipeline_concurrency: int = Field(default=8, ge=1)
 
     inspector_api_base_url: str = ""
-    inspector_api_key: str = field(default="", repr=False)
+    inspector_api_key: str = Field(default="", repr=False)
     inspector_timeout: float = 5.0
     inspector_retries: int = 2
     sandbox_data: str = ""
@@ -77,7 +66,7 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 0
     smtp_user: str = ""
-    smtp_password: str = field(default="", repr=False)
+    smtp_password: str = Field(default="", repr=False)
     smtp_from: str = "Inspector <no-reply@inspector.example>"
     smtp_tls: str = ""
 
@@ -87,7 +76,7 @@ class Settings:
     job_max_tries: int = 5
 
     log_format: str = "text"
-    sentry_dsn: str = field(default="", repr=False)
+    sentry_dsn: str = Field(default="", repr=False)
     sentry_environment: str = "production"
     alert_email: str = ""
     alert_phones: str = ""
@@ -95,63 +84,45 @@ class Settings:
     prometheus_multiproc_dir: str = ""
     broadcast_rate: float = 80.0
 
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what the caller passes: the environment is read by `from_env`, in one place."""
+        return (init_settings,)
+
+    @classmethod
+    def env_names(cls) -> dict[str, str]:
+        """Field name -> its environment variable."""
+        return {name: (info.alias or name).upper() for name, info in cls.model_fields.items()}
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from `env` (default: os.environ); raises SettingsError naming every bad variable."""
         env = os.environ if env is None else env
-        defaults = cls()
-        return cls(
-            flows_path=Path(env.get("FLOWS_PATH") or defaults.flows_path),
-            redis_url=env.get("REDIS_URL", ""),
-            database_url=env.get("DATABASE_URL") or defaults.database_url,
-            conversation_ttl=_int(env, "CONVERSATION_TTL", defaults.conversation_ttl),
-            secret_key=env.get("SECRET_KEY") or defaults.secret_key,
-            admin_token=env.get("ADMIN_TOKEN", ""),
-            api_key=env.get("API_KEY", ""),
-            link_codes_per_hour=_int(env, "LINK_CODES_PER_HOUR", defaults.link_codes_per_hour),
-            link_guesses_per_hour=_int(env, "LINK_GUESSES_PER_HOUR", defaults.link_guesses_per_hour),
-            log_level=env.get("LOG_LEVEL") or defaults.log_level,
-            timezone=env.get("TIMEZONE") or defaults.timezone,
-            whatsapp_token=env.get("WHATSAPP_TOKEN", ""),
-            whatsapp_phone_id=env.get("WHATSAPP_PHONE_ID", ""),
-            whatsapp_verify_token=env.get("WHATSAPP_VERIFY_TOKEN", ""),
-            whatsapp_app_secret=env.get("WHATSAPP_APP_SECRET", ""),
-            whatsapp_graph_url=env.get("WHATSAPP_GRAPH_URL") or defaults.whatsapp_graph_url,
-            rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute),
-            dedupe_ttl=_int(env, "DEDUPE_TTL", defaults.dedupe_ttl),
-            webhook_max_body=_int(env, "WEBHOOK_MAX_BODY", defaults.webhook_max_body),
-            webhook_body_budget=_int(env, "WEBHOOK_BODY_BUDGET", defaults.webhook_body_budget),
-            http_header_timeout=_float(env, "HTTP_HEADER_TIMEOUT", defaults.http_header_timeout),
-            http_body_timeout=_float(env, "HTTP_BODY_TIMEOUT", defaults.http_body_timeout),
-            http_keep_alive_timeout=_int(env, "HTTP_KEEP_ALIVE_TIMEOUT", defaults.http_keep_alive_timeout),
-            http_limit_concurrency=_int(env, "HTTP_LIMIT_CONCURRENCY", defaults.http_limit_concurrency),
-            http_max_header_bytes=_int(env, "HTTP_MAX_HEADER_BYTES", defaults.http_max_header_bytes),
-            pipeline_partitions=max(1, _int(env, "PIPELINE_PARTITIONS", defaults.pipeline_partitions)),
-            read_receipts=_bool(env.get("WHATSAPP_READ_RECEIPTS"), defaults.read_receipts),
-            pipeline_concurrency=max(1, _int(env, "PIPELINE_CONCURRENCY", defaults.pipeline_concurrency)),
-            inspector_api_base_url=env.get("INSPECTOR_API_BASE_URL", ""),
-            inspector_api_key=env.get("INSPECTOR_API_KEY", ""),
-            inspector_timeout=_float(env, "INSPECTOR_TIMEOUT", defaults.inspector_timeout),
-            inspector_retries=_int(env, "INSPECTOR_RETRIES", defaults.inspector_retries),
-            sandbox_data=env.get("SANDBOX_DATA", ""),
-            smtp_host=env.get("SMTP_HOST", ""),
-            smtp_port=_int(env, "SMTP_PORT", 0),
-            smtp_user=env.get("SMTP_USER", ""),
-            smtp_password=env.get("SMTP_PASSWORD", ""),
-            smtp_from=env.get("SMTP_FROM") or defaults.smtp_from,
-            smtp_tls=env.get("SMTP_TLS", ""),
-            daily_digest_hour=_int(env, "DAILY_DIGEST_HOUR", defaults.daily_digest_hour),
-            alerts_interval_hours=_int(env, "ALERTS_INTERVAL_HOURS", defaults.alerts_interval_hours),
-            reminder_lead_hours=_int(env, "REMINDER_LEAD_HOURS", defaults.reminder_lead_hours),
-            job_max_tries=_int(env, "JOB_MAX_TRIES", defaults.job_max_tries),
-            log_format=(env.get("LOG_FORMAT") or defaults.log_format).strip().lower(),
-            sentry_dsn=env.get("SENTRY_DSN", ""),
-            sentry_environment=env.get("SENTRY_ENVIRONMENT") or defaults.sentry_environment,
-            alert_email=env.get("ALERT_EMAIL", ""),
-            alert_phones=env.get("ALERT_PHONES", ""),
-            alert_throttle_seconds=_int(env, "ALERT_THROTTLE_SECONDS", defaults.alert_throttle_seconds),
-            prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
-            broadcast_rate=_float(env, "BROADCAST_RATE", defaults.broadcast_rate),
-        )
+        names = cls.env_names()
+        values = {field: env[var].strip() for field, var in names.items() if (env.get(var) or "").strip()}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            by_key = {**names, **{info.alias: names[f] for f, info in cls.model_fields.items() if info.alias}}
+            problems = []
+            for error in exc.errors():
+                key = str(error["loc"][0]) if error["loc"] else ""
+                var = by_key.get(key, key)
+                field = next((f for f, v in names.items() if v == var), key)
+                problems.append(f"{var}={values.get(field, '')!r}: {error['msg']}")
+            raise SettingsError("; ".join(problems)) from None
 
     @property
     def whatsapp_configured(self) -> bool:

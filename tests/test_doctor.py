@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -55,11 +54,11 @@ def healthy(tmp_path, aof_redis):
     smtp = SmtpSink().start()
     database = f"sqlite:///{tmp_path / 'db.sqlite'}"
     upgrade_database(database)
-    settings = replace(Settings(), flows_path=ROOT / "flows.yaml", database_url=database, redis_url=aof_redis,
+    settings = Settings().model_copy(update=dict(flows_path=ROOT / "flows.yaml", database_url=database, redis_url=aof_redis,
                        secret_key="k" * 40, admin_token="admin", whatsapp_token="wa-token", whatsapp_phone_id="1065",
                        whatsapp_verify_token="v", whatsapp_app_secret="s", whatsapp_graph_url=graph.url,
                        inspector_api_base_url=sandbox.url, inspector_api_key="inspector-key",
-                       smtp_host="127.0.0.1", smtp_port=smtp.port)
+                       smtp_host="127.0.0.1", smtp_port=smtp.port))
     yield settings
     smtp.stop()
     graph.stop()
@@ -75,9 +74,9 @@ async def test_every_check_passes_against_working_services(healthy):
 
 
 async def test_each_problem_is_named_with_what_to_do(healthy, tmp_path):
-    broken = replace(healthy, secret_key="short", whatsapp_token="expired", inspector_api_key="wrong",
+    broken = healthy.model_copy(update=dict(secret_key="short", whatsapp_token="expired", inspector_api_key="wrong",
                      database_url=f"sqlite:///{tmp_path / 'empty.sqlite'}", smtp_port=free_port(),
-                     redis_url=TEST_REDIS_URL)
+                     redis_url=TEST_REDIS_URL))
     found = {f.name: f for f in await diagnose(broken, timeout=5)}
     assert not any(f.ok for f in found.values())
     assert "SECRET_KEY" in found["settings"].detail

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from arq.worker import Retry
 
 from adapters.accounts.linking import LinkingService
+from adapters.backoff import backoff_delay
 from adapters.email.sender import Deliver
 from adapters.inspector.client import InspectorClient
 from adapters.jobs.scheduler import JobScheduler
@@ -52,7 +53,7 @@ class JobContext:
         return max(1, self.settings.job_max_tries)
 
     def backoff(self, job_try: int) -> float:
-        return self.retry_base * 2 ** max(0, job_try - 1)
+        return backoff_delay(job_try, base=self.retry_base, cap=float("inf"), jitter=False)
 
     async def phones_by_user(self, role: str) -> dict[str, list[str]]:
         """Linked WhatsApp numbers of a role, by Inspector user id."""

@@ -28,6 +28,7 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from adapters.backoff import backoff_delay
 from adapters.privacy import mask_phone
 from adapters.whatsapp.delivery import Deliverer
 from adapters.whatsapp.flusher import Flusher
@@ -304,7 +305,7 @@ class PartitionConsumer:
                 if attempt == opts.max_attempts:
                     break
                 self.stats.retried += 1
-                delay = min(opts.max_delay, opts.base_delay * 2 ** (attempt - 1))
+                delay = backoff_delay(attempt, base=opts.base_delay, cap=opts.max_delay, jitter=False)
                 log.warning("turn for %s failed (attempt %d/%d), retrying in %.1fs: %s", mask_phone(event.phone),
                             attempt, opts.max_attempts, delay, error)
                 await opts.sleep(delay)
@@ -363,7 +364,7 @@ class PartitionConsumer:
 
     async def _redis(self, call: Callable[[], Awaitable[T]]) -> T:
         """Retry `call` with backoff while Redis is unreachable; give up only when stopping."""
-        delay = 0.05
+        failures = 0
         while True:
             try:
                 result = await call()
@@ -373,7 +374,8 @@ class PartitionConsumer:
                 self.health.failed()
                 if self._stopping:
                     raise Stopped() from exc
+                failures += 1
+                delay = backoff_delay(failures, base=0.05, cap=self.options.redis_max_delay)
                 log.warning("partition %d: redis unavailable (%s); retrying in %.2fs", self.partition,
                             type(exc).__name__, delay)
                 await self.options.sleep(delay)
-                delay = min(self.options.redis_max_delay, delay * 2)

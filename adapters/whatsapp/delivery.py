@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from adapters.backoff import backoff_delay
 from adapters.privacy import mask_phone
 from adapters.whatsapp.outbound import Sender, SendResult
 from adapters.whatsapp.stats import WebhookStats
@@ -71,8 +71,7 @@ class Deliverer:
                 break
             if not result.retryable or attempt > self.options.retry_attempts:
                 break
-            delay = min(self.options.max_delay, self.options.base_delay * 2 ** (attempt - 1))
-            await self.options.sleep(delay * (0.5 + random.random() / 2))
+            await self.options.sleep(backoff_delay(attempt, base=self.options.base_delay, cap=self.options.max_delay))
             self.stats.retried_sends += 1
             result = await self.sender.send_once(message)
             attempt += 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
@@ -22,6 +21,7 @@ from pywa_async.types import Button as PywaButton
 from pywa_async.types import Contact, Section, SectionList, SectionRow
 from pywa_async.types.templates import BodyText, TemplateLanguage
 
+from adapters.backoff import backoff_delay
 from adapters.privacy import mask_phone
 from adapters.settings import Settings
 from adapters.whatsapp.graph import graph_session, point_at
@@ -77,7 +77,7 @@ def backoff_retry(
     async def retry(message: OutboundMessage, first: SendResult, send_once: SendOnce) -> SendResult:
         result = first
         for attempt in range(1, attempts + 1):
-            delay = min(max_delay, base_delay * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+            delay = backoff_delay(attempt, base=base_delay, cap=max_delay)
             await sleep(delay)
             result = await send_once(message)
             result.attempts = first.attempts + attempt

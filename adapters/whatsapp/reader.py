@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from adapters.backoff import backoff_delay
 from adapters.whatsapp.inbox import InboxEntry, StreamInbox
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class Reader:
         self.sleep = sleep
 
     async def run(self) -> None:
-        lost_reply, delay = False, 0.05
+        lost_reply, failures = False, 0
         while True:
             partitions = list(self.partitions())
             if not partitions:
@@ -50,14 +51,15 @@ class Reader:
                     lost_reply = False
                 got = await self.inbox.read_many(partitions, self.member, count=self.count, block_ms=self.block_ms)
                 self.on_ok()
-                delay = 0.05
+                failures = 0
             except self.redis_errors as exc:
                 self.on_error()
                 lost_reply = True
+                failures += 1
+                delay = backoff_delay(failures, base=0.05, cap=2.0)
                 log.warning("reading partitions %s failed (%s); retrying in %.2fs", partitions,
                             type(exc).__name__, delay)
                 await self.sleep(delay)
-                delay = min(2.0, delay * 2)
                 continue
             for partition, entries in got.items():
                 self._feed(partition, entries)

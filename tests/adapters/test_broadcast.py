@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -57,9 +56,9 @@ def graph():
 @pytest.fixture
 async def world(tmp_path, graph):
     graph.reset()
-    settings = replace(Settings(), flows_path=ROOT / "flows.yaml", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+    settings = Settings().model_copy(update=dict(flows_path=ROOT / "flows.yaml", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
                        whatsapp_token="t", whatsapp_phone_id="1065", whatsapp_graph_url=graph.url, admin_token="adm",
-                       broadcast_rate=2000.0)
+                       broadcast_rate=2000.0))
     runtime = build_runtime(settings, clock=lambda: NOW)
     for n in range(USERS):
         phone = f"+23480{n:08d}"

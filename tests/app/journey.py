@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -36,10 +36,10 @@ class JourneyResult:
 
 
 def journey_settings(tmp_path: Path, graph_url: str, smtp_port: int, **values) -> Settings:
-    return replace(Settings(), flows_path=ROOT / "flows.yaml", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+    return Settings().model_copy(update=dict(flows_path=ROOT / "flows.yaml", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
                    whatsapp_token="test-token", whatsapp_phone_id=p.PHONE_ID, whatsapp_verify_token=VERIFY,
                    whatsapp_app_secret=SECRET, whatsapp_graph_url=graph_url, rate_limit_per_minute=1000,
-                   smtp_host="127.0.0.1", smtp_port=smtp_port, secret_key="k" * 40, **values)
+                   smtp_host="127.0.0.1", smtp_port=smtp_port, secret_key="k" * 40, **values))
 
 
 @contextlib.asynccontextmanager

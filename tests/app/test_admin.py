@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -22,8 +21,8 @@ from tests.shipped import SHIPPED_FLOWS, edited, states_of
 async def served(tmp_path):
     flows = tmp_path / "flows.yaml"
     shutil.copy(SHIPPED_FLOWS, flows)
-    settings = replace(Settings(), flows_path=flows, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-                       admin_token="s3cret")
+    settings = Settings().model_copy(update=dict(flows_path=flows, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                       admin_token="s3cret"))
     runtime = build_runtime(settings)
     reloader = FlowsReloader(flows, action_signatures(runtime.actions), runtime.engine)
     app = create_app(runtime, sender=LogSender(), routes=staff_routes(runtime, reloader))
@@ -66,7 +65,7 @@ async def test_a_bad_edit_is_refused_and_a_good_one_swapped_in(served):
 
 
 async def test_reload_is_disabled_without_a_token(tmp_path):
-    settings = replace(Settings(), flows_path=SHIPPED_FLOWS, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    settings = Settings().model_copy(update=dict(flows_path=SHIPPED_FLOWS, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}"))
     runtime = build_runtime(settings)
     reloader = FlowsReloader(settings.flows_path, action_signatures(runtime.actions), runtime.engine)
     app = create_app(runtime, sender=LogSender(), routes=admin_routes(runtime.engine, reloader, ""))

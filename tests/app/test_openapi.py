@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -22,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 async def served(tmp_path):
-    settings = replace(Settings(), flows_path=ROOT / "flows.yaml", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-                       admin_token="admin-token", api_key="api-key")
+    settings = Settings().model_copy(update=dict(flows_path=ROOT / "flows.yaml", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                       admin_token="admin-token", api_key="api-key"))
     runtime = build_runtime(settings)
     reloader = FlowsReloader(settings.flows_path, action_signatures(runtime.actions), runtime.engine)
     app = create_app(runtime, sender=LogSender(), routes=staff_routes(runtime, reloader))

@@ -3,7 +3,6 @@ rules and idempotency; every answer is checked against the OpenAPI document it i
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -20,8 +19,8 @@ KEY = {"Authorization": "Bearer the-api-key"}
 
 
 async def serve(tmp_path, **values):
-    settings = replace(Settings(), flows_path=ROOT / "flows.yaml", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-                       **values)
+    settings = Settings().model_copy(update=dict(flows_path=ROOT / "flows.yaml", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                       **values))
     runtime = build_runtime(settings)
     app = create_app(runtime, sender=LogSender())
     return runtime, httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app")

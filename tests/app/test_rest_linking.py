@@ -4,7 +4,6 @@ notification (the fake Graph API on loopback), and the phone's next message land
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -23,8 +22,8 @@ PHONE = "+" + META_PHONE
 
 async def test_a_rest_link_sends_the_code_by_whatsapp_and_refreshes_the_cached_conversation(tmp_path):
     with FakeGraphAPI() as graph:
-        settings = replace(Settings(), flows_path=ROOT / "flows.yaml", database_url=f"sqlite:///{tmp_path / 'db'}",
-                           api_key=API_KEY, whatsapp_token="t", whatsapp_phone_id="1", whatsapp_graph_url=graph.url)
+        settings = Settings().model_copy(update=dict(flows_path=ROOT / "flows.yaml", database_url=f"sqlite:///{tmp_path / 'db'}",
+                           api_key=API_KEY, whatsapp_token="t", whatsapp_phone_id="1", whatsapp_graph_url=graph.url))
         runtime = build_runtime(settings)
         app = create_app(runtime)
         try:
@@ -55,8 +54,8 @@ async def test_a_rest_link_sends_the_code_by_whatsapp_and_refreshes_the_cached_c
 
 async def test_inside_the_24_hour_window_the_code_goes_as_the_notification_text(tmp_path):
     with FakeGraphAPI() as graph:
-        settings = replace(Settings(), flows_path=ROOT / "flows.yaml", database_url=f"sqlite:///{tmp_path / 'db'}",
-                           api_key=API_KEY, whatsapp_token="t", whatsapp_phone_id="1", whatsapp_graph_url=graph.url)
+        settings = Settings().model_copy(update=dict(flows_path=ROOT / "flows.yaml", database_url=f"sqlite:///{tmp_path / 'db'}",
+                           api_key=API_KEY, whatsapp_token="t", whatsapp_phone_id="1", whatsapp_graph_url=graph.url))
         runtime = build_runtime(settings)
         app = create_app(runtime)
         try:

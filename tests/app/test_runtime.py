@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,8 +34,8 @@ def smtp():
 
 
 def settings_for(tmp_path: Path, **values) -> Settings:
-    return replace(Settings(), flows_path=SHIPPED_FLOWS, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-                   **values)
+    return Settings().model_copy(update=dict(flows_path=SHIPPED_FLOWS, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                   **values))
 
 
 async def say(runtime, phone: str, text: str = "", **kw):

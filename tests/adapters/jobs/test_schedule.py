@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -24,7 +23,7 @@ def by_name(jobs, name: str):
 
 
 def test_daily_digest_fires_once_a_day_at_the_configured_hour():
-    digest = by_name(cron_jobs(replace(Settings(), daily_digest_hour=7)), "daily_digest")
+    digest = by_name(cron_jobs(Settings().model_copy(update=dict(daily_digest_hour=7))), "daily_digest")
     first = next_run(digest, datetime(2026, 11, 26, 5, 30, tzinfo=LAGOS))
     assert (first.hour, first.minute, first.second) == (7, 0, 0)
     second = next_run(digest, first)
@@ -32,7 +31,7 @@ def test_daily_digest_fires_once_a_day_at_the_configured_hour():
 
 
 def test_alerts_fire_every_interval_on_the_hour():
-    alerts = by_name(cron_jobs(replace(Settings(), alerts_interval_hours=2)), "property_alerts")
+    alerts = by_name(cron_jobs(Settings().model_copy(update=dict(alerts_interval_hours=2))), "property_alerts")
     assert alerts.hour == set(range(0, 24, 2)) and alerts.minute == {0}
     run = next_run(alerts, datetime(2026, 11, 26, 5, 30, tzinfo=LAGOS))
     assert (run.hour, run.minute) == (6, 0)
