@@ -12,12 +12,14 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
 from flows.loader import check_text
 from flows.source import parse
 from flows.texts import Wording, wordings
+from tests.services import TEST_REDIS_URL
 from tests.shipped import ROOT, SHIPPED_FLOWS
 from tooling.conversations import run_paths
 
@@ -79,13 +81,26 @@ def test_python_tests_pass_on_reworded_flows_and_conversation_tests_fail_readabl
     # The conversation files pin wording on purpose; the tooling tests beside them must not. Left out too, to
     # keep the suite under five minutes: the process tests that read no text (two uvicorn workers, and live
     # mode, which refuses before it loads the flows).
-    selection = [*modules, "-k", "not test_conversation_file and not two_workers and not live_mode "
-                 "and not refuses_live_traffic"]
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *selection],
-                          cwd=ROOT, env={**os.environ, "TEST_FLOWS_PATH": str(copy)},
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
-    assert " passed" in done.stdout and "failed" not in done.stdout
+    selection = ["-k", "not test_conversation_file and not two_workers and not live_mode and not refuses_live_traffic"]
+    # Two halves side by side (this process only waits): each on a Redis database of its own, so neither
+    # sees the other's keys, nor the keys of this run.
+    halves = [modules[0::2], modules[1::2]]
+    runs = [subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *half, *selection],
+                             cwd=ROOT, env={**os.environ, "TEST_FLOWS_PATH": str(copy),
+                                            "TEST_REDIS_URL": _other_database(TEST_REDIS_URL, 8 + i)},
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for i, half in enumerate(halves)]
+    for run in runs:
+        output, _ = run.communicate(timeout=900)
+        assert run.returncode == 0, output[-8000:]
+        assert " passed" in output and "failed" not in output
+
+
+def _other_database(url: str, offset: int) -> str:
+    """The same Redis server, database number `offset` places further (of Redis's default 16)."""
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(db + offset) % 16}"))
 
 
 async def test_conversation_tests_on_reworded_flows_show_old_beside_new(tmp_path: Path) -> None:
