@@ -51,18 +51,18 @@ flows:
         say:
           text: "A detail."
           choices:
-            - {id: back_to_list, title: "Back to list", goto: listing}
+            - {id: back_to_listing, title: "Back to the list", goto: listing}
       gone:
         say:
           text: "{{ error.message }}"
           choices:
-            - {id: back_to_list, title: "Back to list", goto: listing}
+            - {id: back_to_listing, title: "Back to the list", goto: listing}
             - {id: menu, title: "Main menu", goto: home}
 """
 DOWN = "Inspector is down, try later."
 
 
-async def test_back_to_list_during_an_outage_says_the_sentence_once(tmp_path: Path):
+async def test_back_to_listing_during_an_outage_says_the_sentence_once(tmp_path: Path):
     path = tmp_path / "flows.yaml"
     path.write_text(FLOWS)
     registry = ActionRegistry()
@@ -81,7 +81,7 @@ async def test_back_to_list_during_an_outage_says_the_sentence_once(tmp_path: Pa
     await engine.handle(InboundEvent(phone=phone, text="hi"))
     turn = await engine.handle(InboundEvent(phone=phone, kind="button", reply_id="open", text="Open one"))
     assert turn.state == "gone" and [m.text for m in turn.messages] == [DOWN]
-    turn = await engine.handle(InboundEvent(phone=phone, kind="button", reply_id="back_to_list", text="Back to list"))
+    turn = await engine.handle(InboundEvent(phone=phone, kind="button", reply_id="back_to_listing", text="Back to the list"))
     assert turn.state == "gone"
     assert [m.text for m in turn.messages] == [DOWN]  # was [DOWN, DOWN]: the sentence, then the prompt saying it
-    assert [b.id for b in turn.messages[0].buttons] == ["back_to_list", "menu"]  # the choices are still offered
+    assert [b.id for b in turn.messages[0].buttons] == ["back_to_listing", "menu"]  # the choices are still offered

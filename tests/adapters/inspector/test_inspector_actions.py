@@ -12,6 +12,7 @@ import pytest
 from inspector_support import ADA, AMAKA, BOLA, CHIDI, EMEKA, NGOZI, NOW, TUNDE, no_sleep
 from starlette.applications import Starlette
 
+from adapters.inspector.action_support import SLOT_TAKEN, UNAVAILABLE
 from adapters.inspector.actions import ACTIONS, register_inspector_actions
 from adapters.inspector.client import InspectorClient
 from adapters.inspector.wiring import build_inspector_client
@@ -128,7 +129,7 @@ async def test_concurrent_last_place_one_wins(call: Any, sandbox_app: Starlette)
     )
     errors = [r for r in results if isinstance(r, ActionError)]
     assert len(errors) == 1 and errors[0].kind == "slot_taken"
-    assert errors[0].user_message == "Sorry, that slot was just taken. Please pick another one."
+    assert errors[0].user_message == SLOT_TAKEN  # the adapter's default sentence (flows.yaml may reword it)
     assert store.slots[slot.id].booked == 1
 
 
@@ -221,7 +222,7 @@ async def test_outage_maps_to_unavailable(ctx_for: Ctx) -> None:
     with pytest.raises(ActionError) as err:
         await registry.call("inspector.available_properties", ctx_for(None), {})
     assert err.value.kind == "unavailable"
-    assert err.value.user_message == "Inspector is not answering right now; try again in a few minutes."
+    assert err.value.user_message == UNAVAILABLE
     await client.aclose()
 
 
