@@ -34,11 +34,6 @@ end
 return added
 """
 
-_ACK = """
-redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
-return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
-"""
-
 _DEAD_LETTER = """
 redis.call('RPUSH', KEYS[2], ARGV[3])
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
@@ -77,7 +72,6 @@ class StreamInbox:
         self.keys = keys
         self.dedupe_ttl = max(int(dedupe_ttl), 1)
         self._accept = redis.register_script(_ACCEPT)
-        self._ack = redis.register_script(_ACK)
         self._dead_letter = redis.register_script(_DEAD_LETTER)
 
     async def accept(self, events: Sequence[InboundEvent], now: float | None = None) -> AcceptResult:
@@ -107,19 +101,6 @@ class StreamInbox:
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
-
-    async def read(self, partition: int, consumer: str, *, count: int = 100, block_ms: int = 1000) -> list[InboxEntry]:
-        """New entries for `consumer` (blocks up to `block_ms`); a lost group (Redis restarted) is recreated."""
-        stream = self.keys.stream(partition)
-        try:
-            reply = await self.redis.xreadgroup(self.keys.group, consumer, {stream: ">"}, count=count,
-                                                block=block_ms)
-        except ResponseError as exc:
-            if "NOGROUP" not in str(exc):
-                raise
-            await self.ensure_group(partition)
-            return []
-        return [InboxEntry.from_fields(i, f) for _, items in reply or [] for i, f in items if f]
 
     async def read_many(self, partitions: Sequence[int], consumer: str, *, count: int = 100,
                         block_ms: int = 1000) -> dict[int, list[InboxEntry]]:
@@ -169,11 +150,6 @@ class StreamInbox:
                 break
         out.sort(key=lambda e: _id_key(e.id))
         return out
-
-    async def ack(self, partition: int, ids: Sequence[str]) -> None:
-        """Acknowledge and delete finished entries (a batch, one round trip)."""
-        if ids:
-            await self._ack(keys=[self.keys.stream(partition)], args=[self.keys.group, *ids])
 
     async def dead_letter(self, partition: int, entry: InboxEntry, error: str, member: str) -> None:
         """Gave up on this event: keep it with the error in the partition's dead letters, and ack it."""

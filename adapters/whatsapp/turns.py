@@ -87,7 +87,7 @@ class OutboxItem:
 
 
 class UserTurns:
-    """Load and commit one user's turn; read and trim their outbox."""
+    """Load and commit one user's turn; read their outbox (its trims go out batched, see flusher.py)."""
 
     def __init__(self, redis: Any, keys: PipelineKeys, *, ttl: int = 24 * 3600, rate_limit: int = 10) -> None:
         self.redis = redis
@@ -127,11 +127,6 @@ class UserTurns:
 
     async def outbox(self, phone: str) -> list[OutboxItem]:
         return [OutboxItem.loads(raw) for raw in await self.redis.lrange(self.keys.outbox(phone), 0, -1)]
-
-    async def delivered(self, phone: str, count: int) -> None:
-        """The first `count` outbox items are done (sent, or given up on): drop them."""
-        if count > 0:
-            await self.redis.ltrim(self.keys.outbox(phone), count, -1)
 
     async def mark_attempt(self, phone: str, index: int, item: OutboxItem) -> None:
         """Record, before a resend, that this item may already have reached Meta."""

@@ -129,7 +129,7 @@ async def test_events_a_dead_consumer_had_read_are_claimed_by_the_next_owner(fak
     await inbox.accept(parse_body(p.body([p.text(U1, "read-then-crash")])).events)
     partition = keys.partition(U1)
     await inbox.ensure_group(partition)
-    (read,) = await inbox.read(partition, "dead-member", block_ms=10)  # pending in the dead member's list
+    (read,) = (await inbox.read_many([partition], "dead-member", block_ms=10))[partition]  # pending with it
     app = make_app(make_settings(fake_graph.url), EchoEngine(), redis, prefix)
     async with running(app):
         await settle(app)
@@ -145,7 +145,7 @@ async def test_a_turn_committed_before_a_crash_is_not_applied_again_and_its_repl
     await inbox.accept(parse_body(p.body([p.text(U1, "booked")])).events)
     partition = keys.partition(U1)
     await inbox.ensure_group(partition)
-    (entry,) = await inbox.read(partition, "dead-member", block_ms=10)
+    (entry,) = (await inbox.read_many([partition], "dead-member", block_ms=10))[partition]
     turns = UserTurns(redis, keys)
     await turns.load(U1)
     engine = EchoEngine()
