@@ -90,15 +90,12 @@ def staff_routes(runtime: Runtime, reloader: FlowsReloader) -> list[BaseRoute]:
             *broadcast_routes(broadcast_service(runtime), runtime.settings.admin_token)]
 
 
-def pipeline_options(runtime: Runtime, **overrides: Any) -> PipelineOptions:
+def pipeline_options(runtime: Runtime) -> PipelineOptions:
     settings = runtime.settings
     consumer = ConsumerOptions(rate_limit=settings.rate_limit_per_minute, mark_read=settings.read_receipts,
                                max_in_progress=settings.pipeline_concurrency)
-    options = PipelineOptions(conversation_ttl=settings.conversation_ttl, dedupe_ttl=settings.dedupe_ttl,
-                              consumer=consumer)
-    for name, value in overrides.items():
-        setattr(options, name, value)
-    return options
+    return PipelineOptions(conversation_ttl=settings.conversation_ttl, dedupe_ttl=settings.dedupe_ttl,
+                           consumer=consumer)
 
 
 def build_pipeline(runtime: Runtime, sender: Sender, *, stats: WebhookStats,

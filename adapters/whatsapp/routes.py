@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -32,7 +31,6 @@ from adapters.whatsapp.stats import WebhookStats
 
 log = logging.getLogger(__name__)
 
-StatusHook = Callable[[StatusUpdate], Awaitable[None]]
 WEBHOOK_PATH = "/api/v1/webhook"
 
 
@@ -42,7 +40,6 @@ def webhook_routes(
     verify_token: str,
     app_secret: str,
     stats: WebhookStats,
-    on_status: Callable[[StatusUpdate], None] | None = None,
     max_body: int = DEFAULT_MAX_BODY,
     body_budget: int = DEFAULT_BODY_BUDGET,
 ) -> list[Route]:
@@ -116,8 +113,6 @@ def webhook_routes(
                         status.error_detail)
             stats.send_errors[str(status.error_code)] += 1
             stats.metrics.send_failed(status.error_code)
-        if on_status is not None:
-            on_status(status)
 
     return [
         Route(WEBHOOK_PATH, verify, methods=["GET"]),
