@@ -23,7 +23,7 @@ from engine.matching import normalize
 from flows import edges as flow_edges
 from flows.loader import LoadedFlows
 from flows.schema import Command, FlowFile, State
-from flows.targets import Target, resolve
+from flows.targets import Target, dynamic, resolve
 from flows.templating import create_environment, expression_of, is_expression_template
 
 
@@ -47,6 +47,8 @@ class CompiledFlows:
         self.hash = loaded.hash
         self.env = create_environment()
         self.table, self.command_table = _table(self.spec)
+        #: (flow, state, trigger) -> `@return`/`@menu`/`@start` of a shared flow, resolved when taken.
+        self.dynamic = _dynamic(self.spec)
         self.flow_by_role: dict[str, str] = {flow.role: name for name, flow in self.spec.flows.items()}
         self.commands = [
             CompiledCommand(name, cmd, frozenset(keyword_form(k) for k in cmd.keywords), frozenset(cmd.ids))
@@ -65,9 +67,14 @@ class CompiledFlows:
     def flow_for_role(self, role: str) -> str:
         return self.flow_by_role.get(role) or self.flow_by_role["unlinked"]
 
-    def transition(self, flow: str, state: str, trigger: str) -> Target | None:
-        """Where `flow.state` leads by `trigger` (an edge or a command); None when it has no such edge."""
-        return self.table.get((flow, state, trigger)) or self.command_table.get((flow, trigger))
+    def transition(self, flow: str, state: str, trigger: str, home: str | None = None) -> Target | None:
+        """Where `flow.state` leads by `trigger` (an edge, or a command of `home`, the user's own flow, by
+        default `flow`); None when it has no such edge, or its target is `dynamic`."""
+        return self.table.get((flow, state, trigger)) or self.command_table.get((home or flow, trigger))
+
+    def dynamic_target(self, flow: str, state: str, trigger: str) -> str | None:
+        """The `@return`, `@menu` or `@start` a shared flow's edge leads to, for the engine to resolve."""
+        return self.dynamic.get((flow, state, trigger))
 
     @staticmethod
     def _keywords(words: tuple[str, ...]) -> frozenset[str]:
@@ -120,11 +127,23 @@ def _table(spec: FlowFile) -> tuple[dict[tuple[str, str, str], Target], dict[tup
         for state_name, state in flow.states.items():
             for edge, found in flow_edges.moves(spec, flow_name, state):
                 table[(flow_name, state_name, edge.trigger)] = found
+        if flow.shared:  # commands lead into the user's own flow, looked up there
+            continue
         for edge in flow_edges.command_edges(spec, flow_name):
             command = resolve(edge.target, flow_name, spec) if edge.moves and edge.target else None
             if command is not None:
                 commands[(flow_name, edge.trigger)] = command
     return table, commands
+
+
+def _dynamic(spec: FlowFile) -> dict[tuple[str, str, str], str]:
+    out: dict[tuple[str, str, str], str] = {}
+    for flow_name, flow in spec.flows.items():
+        for state_name, state in flow.states.items():
+            for edge in flow_edges.edges(state):
+                if edge.moves and edge.target is not None and dynamic(edge.target, flow_name, spec):
+                    out[(flow_name, state_name, edge.trigger)] = edge.target
+    return out
 
 
 def _is_undefined(value: Any) -> bool:

@@ -18,6 +18,9 @@ class Conversation:
     """Where one user is (flow, state), what they told us (vars), and the choices last offered.
 
     `prompt` is the last waiting message, re-sent when input is not understood; `version` guards saves.
+    `stack` holds one frame per shared flow the user is inside (`subflow:`), innermost last: the caller's
+    flow and state to come back to and the arguments it passed. It is empty in a role's own flow, and at
+    most `engine.subflows.MAX_DEPTH` deep. A conversation stored before it existed loads with none.
     """
 
     phone: str
@@ -26,6 +29,7 @@ class Conversation:
     vars: dict[str, Any] = field(default_factory=dict)
     offered: list[Offer] = field(default_factory=list)
     prompt: dict[str, Any] | None = None
+    stack: list[dict[str, Any]] = field(default_factory=list)
     version: int = 0
     flows_hash: str = ""
     updated_at: float = 0.0
@@ -47,9 +51,9 @@ class Conversation:
         """A copy a turn can change freely while this one stays the last committed state.
 
         Shallow below the top level on purpose (a deep copy would cost more than the rest of the step):
-        a turn replaces `vars` entries, the offers and the prompt, and never changes a nested value in
+        a turn replaces `vars` entries, the offers, the prompt and stack frames, and never changes a nested value in
         place; actions get their own copy of `vars` (`ActionContext`)."""
-        return replace(self, vars=dict(self.vars), offered=list(self.offered))
+        return replace(self, vars=dict(self.vars), offered=list(self.offered), stack=list(self.stack))
 
     @property
     def role(self) -> str:

@@ -15,7 +15,7 @@ from engine.outcomes import HALT, Leave, Outcome
 from engine.render import fit_message
 from engine.turn import Turn
 from flows.edges import ERROR
-from flows.schema import State
+from flows.schema_reuse import CONTINUE
 
 if TYPE_CHECKING:
     from engine.step import Step
@@ -40,17 +40,23 @@ def describe_error(step: Step, exc: ActionError) -> dict[str, Any]:
     return error
 
 
-def action_failed(step: Step, state: State, error: dict[str, Any]) -> Outcome:
-    """Route a failed action by `on_error`; with none, say why and put the user back at their last prompt."""
+def action_failed(step: Step, on_error: str | None, error: dict[str, Any], trigger: str = ERROR) -> Outcome | None:
+    """Route a failed action by its `on_error` (None: `@continue`, carry on); with none, say why and put the
+    user back at their last prompt (and in the shared flows they were in)."""
     conv = step.conversation
     conv.vars["error"] = error
-    if state.on_error:
-        return Leave(ERROR)
+    if on_error == CONTINUE:
+        return None
+    if on_error:
+        return Leave(trigger)
     sentence = error.get("message") or step.flows.spec.messages.get("action_failed", "")
     origin, flows, prompt = step.origin, step.flows, None
+    loaded_stack = step.loaded.stack if step.loaded is not None else []
     if (origin is not None and flows.state(origin.flow, origin.state) is not None
-            and flows.spec.flows[origin.flow].role == conv.role):
+            and (flows.spec.flows[origin.flow].role == conv.role
+                 or (flows.spec.flows[origin.flow].shared and loaded_stack))):
         conv.flow, conv.state = origin.flow, origin.state
+        conv.stack = list(loaded_stack)
         prompt = conv.prompt
     else:
         conv.offered, conv.prompt = [], None

@@ -1,5 +1,6 @@
 """Moving between states: taking a chosen offer, a command or a route, following an edge through the
-compiled transition table, and entering states until one waits for input (with the role guard).
+compiled transition table (or, for a shared flow's `@return`/`@menu`/`@start`, `engine.subflows`), and
+entering states until one waits for input (with the role guard).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from engine.offers import Offer
 from engine.outcomes import Leave
 from engine.render import render_say
 from engine.running import run_state
-from flows.edges import FROM, command_trigger
-from flows.targets import STAY, Target, resolve
+from engine.subflows import dynamic_destination, home, returned
+from flows.edges import FROM, RETURN_TRIGGER, command_trigger
+from flows.targets import DYNAMIC, STAY, Target, resolve
 
 if TYPE_CHECKING:
     from engine.step import Step
@@ -45,8 +47,19 @@ async def choose(step: Step, offer: Offer) -> None:
         step.apply_set(offer.set)
     if offer.say:
         step.say_text(flows.render(offer.say, step.scope()))
-    found = flows.transition(conv.flow, conv.state, offer.trigger)
+    found = destination(step, offer.trigger)
     await enter(step, found or Target(conv.flow, conv.state))
+
+
+def destination(step: Step, trigger: str) -> Target | None:
+    """Where the current state's edge `trigger` (or a command) leads this user; None: no such edge."""
+    conv, flows = step.conversation, step.flows
+    shared = flows.spec.flows[conv.flow].shared
+    found = flows.transition(conv.flow, conv.state, trigger, home(step) if shared else None)
+    if found is not None or not shared:
+        return found
+    target = flows.dynamic_target(conv.flow, conv.state, trigger)
+    return dynamic_destination(step, target) if target is not None else None
 
 
 async def show_page(step: Step, page: int) -> None:
@@ -78,7 +91,10 @@ async def follow(step: Step, trigger: str, target: str | None) -> None:
     if target is None or target == STAY:
         await enter(step, Target(conv.flow, conv.state))
         return
-    found = step.flows.transition(conv.flow, conv.state, trigger)
+    found = destination(step, trigger)
+    if found is None and step.flows.spec.flows[conv.flow].shared:  # e.g. a notification's button
+        found = (dynamic_destination(step, target) if target in DYNAMIC
+                 else resolve(target, conv.flow, step.flows.spec) or resolve(target, home(step), step.flows.spec))
     if found is None:  # a target the table does not know: the checker prevents this
         found = resolve(target, conv.flow, step.flows.spec)
     if found is None:
@@ -97,21 +113,26 @@ async def enter(step: Step, target: Target) -> None:
         state = flows.state(target.flow, target.state)
         if state is None:
             raise RuntimeError(f"unknown state {target}")
+        if conv.stack and not flows.spec.flows[target.flow].shared:
+            conv.stack.clear()  # back in the user's own flow: every shared flow is left
         conv.flow, conv.state = target.flow, target.state
         outcome = await run_state(step, state)
         if not isinstance(outcome, Leave):
             return
-        found = flows.transition(conv.flow, conv.state, outcome.trigger)
+        found = (returned(step, outcome.value) if outcome.trigger == RETURN_TRIGGER
+                 else destination(step, outcome.trigger))
         if found is None:
             raise RuntimeError(f"no transition {outcome.trigger!r} from {conv.flow}.{conv.state}")
         target = found
 
 
 def guard_role(step: Step, target: Target) -> Target:
-    """An unlinked user never enters a role flow, and no role enters another role's flow."""
+    """An unlinked user never enters a role flow, no role enters another role's flow, and a shared flow is
+    entered only by `subflow:` (which leaves a frame on the stack)."""
     role = step.conversation.role
     spec = step.flows.spec
-    if spec.flows[target.flow].role == role:
+    flow = spec.flows[target.flow]
+    if flow.role == role or (flow.shared and step.conversation.stack):
         return target
     own = step.flows.flow_for_role(role)
     logger.warning("role guard: %s user sent to %s; back to %s", role, target, own)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
 class Leave:
-    """Leave the state by the edge named `trigger` (`flows.edges`: `next`, `error`, `branch:0`, ...)."""
+    """Leave the state by the edge named `trigger` (`flows.edges`: `next`, `error`, `branch:0`, ...); `value` is
+    what a shared flow's `return:` gives its caller."""
 
     trigger: str
+    value: Any = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
-"""Running one state: `set`, then `call` (routing its failure or empty result), `branch`, `say`, and
-either `goto` or waiting for input. The outcome says how the state ended; moving on is `engine.movement`.
+"""Running one state: `set`, then its calls in order (routing a failure or empty result; the first failure
+stops them), `branch`, `say`, and either `goto`, `subflow`, `return` or waiting for input. The outcome says how
+the state ended; moving on is `engine.movement`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from engine.asks import TRIES as ASK_TRIES
 from engine.conversation import plain
 from engine.failures import action_failed, describe_error
 from engine.media import render_media
-from engine.outcomes import WAIT, Leave, Outcome
+from engine.outcomes import WAIT, Halt, Leave, Outcome
 from engine.render import render_say
-from flows.edges import EMPTY, NEXT, branch_trigger
+from engine.subflows import push
+from flows.edges import NEXT, RETURN_TRIGGER, SUBFLOW, branch_trigger, empty_trigger, error_trigger
 from flows.schema import State
+from flows.schema_reuse import CONTINUE, CallStep
 from flows.targets import STAY
+
+_UNSET = object()
 
 if TYPE_CHECKING:
     from engine.step import Step
@@ -31,7 +36,7 @@ async def run_state(step: Step, state: State) -> Outcome:
         conv.vars.pop(ASK_TRIES, None)
     step.apply_set(state.set)
     if state.call:
-        outcome = await call_action(step, state)
+        outcome = await call_actions(step, state)
         if outcome is not None:
             return outcome
     for index, branch in enumerate(state.branch):
@@ -53,32 +58,59 @@ async def run_state(step: Step, state: State) -> Outcome:
         conv.offered, conv.prompt = [], None
     if state.goto is not None:
         return Leave(NEXT)
+    if state.subflow is not None:
+        push(step, state.subflow)
+        return Leave(SUBFLOW)
+    if state.returns:
+        return Leave(RETURN_TRIGGER, plain(flows.value(state.return_, step.scope())))
     return WAIT
 
 
-async def call_action(step: Step, state: State) -> Outcome | None:
-    """Call the state's action and store its result; an outcome when the state must not run on."""
+async def call_actions(step: Step, state: State) -> Outcome | None:
+    """Run the state's calls in order; the first that fails or comes back empty with a route ends them.
+
+    A failure nobody routes puts the user back at their last prompt: the results the earlier calls of this
+    state stored are taken back too, so the context does not hold half of what the state meant to do."""
+    conv = step.conversation
+    calls = state.calls
+    before = {call.as_ or "result": conv.vars.get(call.as_ or "result", _UNSET) for call in calls}
+    for index, call in enumerate(calls):
+        outcome = await call_action(step, call, index)
+        if isinstance(outcome, Halt):
+            for name, value in before.items():
+                if value is _UNSET:
+                    conv.vars.pop(name, None)
+                else:
+                    conv.vars[name] = value
+        if outcome is not None:
+            return outcome
+    return None
+
+
+async def call_action(step: Step, call: CallStep, index: int = 0) -> Outcome | None:
+    """Call one action and store its result; an outcome when the state must not run on."""
     conv, flows = step.conversation, step.flows
-    assert state.call is not None
-    args = plain(flows.value(state.with_, step.scope())) if state.with_ else {}
-    record = ActionCall(state.call, args)
+    args = plain(flows.value(call.with_, step.scope())) if call.with_ else {}
+    record = ActionCall(call.action, args)
     step.turn.calls.append(record)
+    trigger = error_trigger(index)
     try:
-        result = await step.actions.call(state.call, step.context(), args)
+        result = await step.actions.call(call.action, step.context(), args)
     except ActionError as exc:
         record.ok, record.error = False, exc.kind
-        logger.info("action %s failed (%s) in %s.%s", state.call, exc.kind, conv.flow, conv.state)
-        return action_failed(step, state, describe_error(step, exc))
+        logger.info("action %s failed (%s) in %s.%s", call.action, exc.kind, conv.flow, conv.state)
+        return action_failed(step, call.on_error, describe_error(step, exc), trigger)
     except Exception as exc:
         # An adapter's bug, not the engine's: the user hears `action_failed`, the flow may route it.
         record.ok, record.error = False, "internal"
-        logger.exception("action %s raised in %s.%s", state.call, conv.flow, conv.state)
+        logger.exception("action %s raised in %s.%s", call.action, conv.flow, conv.state)
         message = flows.spec.messages.get("action_failed", "")
-        return action_failed(step, state, {"kind": "internal", "message": message, "detail": type(exc).__name__})
+        return action_failed(step, call.on_error, {"kind": "internal", "message": message,
+                                                   "detail": type(exc).__name__}, trigger)
     value = plain(result)
-    conv.vars[state.as_ or "result"] = value
-    if state.on_empty and is_empty(value):
-        return Leave(EMPTY)
+    conv.vars[call.as_ or "result"] = value
+    if call.on_empty and call.on_empty != CONTINUE and is_empty(value):
+        return Leave(empty_trigger(index))
     return None
 
 

@@ -97,7 +97,9 @@ class Step:
             self.counts["resets"] += 1
             self.turn.notices.append(f"state {conv.flow}.{conv.state} no longer exists")
             self.say_text(flows.spec.messages.get("state_reset", ""))
-            flow = conv.flow if conv.flow in flows.spec.flows else flows.flow_for_role(conv.role)
+            kept = flows.spec.flows.get(conv.flow)
+            flow = conv.flow if kept is not None and not kept.shared else flows.flow_for_role(conv.role)
+            conv.stack.clear()
             await enter(self, Target(flow, flows.spec.flows[flow].start))
             return
         await respond(self)
@@ -142,6 +144,7 @@ class Step:
         user = conv.vars.get("user") or None
         return {
             **conv.vars,
+            **(conv.stack[-1].get("args") or {} if conv.stack else {}),
             "user": user,
             "role": conv.role,
             "phone": conv.phone,

@@ -22,8 +22,10 @@ from flows.paths import UNKNOWN, ActionShape, element_type, template_problems
 from flows.problems import Problem
 from flows.regex_safety import backtracking_risk
 from flows.schema import MESSAGE_VARIABLES, REQUIRED_MESSAGES, ROLES, Choice, FlowFile, Say, State
+from flows.schema_reuse import CONTINUE
 from flows.source import Path, Source
-from flows.targets import STAY, describe_unknown, resolve
+from flows.subflow_checks import check_return, check_shared_flows, check_subflow_call
+from flows.targets import STAY, describe_unknown, dynamic, resolve
 from flows.templating import create_environment
 
 #: Names every template can use without declaring them.
@@ -82,13 +84,14 @@ class FlowChecker:
         self._check_session()
         for flow_name, flow in spec.flows.items():
             base: Path = ("flows", flow_name)
-            for key in ("start", "menu"):
+            for key in ("start",) if flow.shared else ("start", "menu"):
                 if getattr(flow, key) not in flow.states:
                     self.add((*base, key), describe_unknown(getattr(flow, key), flow_name, spec))
             for state_name, state in flow.states.items():
                 self.report.states += 1
                 self._check_state(flow_name, state_name, state, (*base, "states", state_name))
         check_notifications(self)
+        check_shared_flows(self)
         self._check_reachability()
         self._check_loops()
         self.report.problems.sort(key=lambda p: (p.line, p.column))
@@ -96,9 +99,12 @@ class FlowChecker:
 
     def _declared_names(self) -> set[str]:
         names = set(BUILTINS)
+        for flow in self.spec.flows.values():
+            names.update(flow.params)
         for _, state in self._all_states():
-            if state.as_:
-                names.add(state.as_)
+            names.update(call.as_ or "result" for call in state.calls)
+            if state.subflow and state.subflow.as_:
+                names.add(state.subflow.as_)
             names.update(state.set)
             if state.ask:
                 names.add(state.ask.into)
@@ -186,6 +192,8 @@ class FlowChecker:
                          severity)
         seen: dict[str, str] = {}
         for name, flow in self.spec.flows.items():
+            if flow.shared:
+                continue
             if flow.role in seen:
                 self.add(("flows", name, "role"),
                          f"role `{flow.role}` already belongs to flow `{seen[flow.role]}`; one flow per role")
@@ -203,7 +211,7 @@ class FlowChecker:
                 self.template((*path, "say"), command.say)
             self.values((*path, "set"), command.set, ("payload",) if any(i.endswith("*") for i in command.ids) else ())
             for flow_name, flow in self.spec.flows.items():
-                if command.roles is not None and flow.role not in command.roles:
+                if flow.shared or (command.roles is not None and flow.role not in command.roles):
                     continue
                 if command.goto != STAY and resolve(command.goto, flow_name, self.spec) is None:
                     self.add((*path, "goto"), f"in flow `{flow_name}`: "
@@ -235,20 +243,35 @@ class FlowChecker:
                     self.add(path, f"action `{name}` takes no argument `{arg}` "
                                    f"(it takes: {', '.join(sorted(accepted)) or 'nothing'})")
 
-    def target(self, path: Path, target: str | None, flow_name: str) -> None:
+    def target(self, path: Path, target: str | None, flow_name: str, carry_on: bool = False) -> None:
+        """A target must lead somewhere; `carry_on`: `@continue` is allowed (a call's `on_error`/`on_empty`)."""
         self.report.transitions += target is not None
-        if target is None or target == STAY:
+        if target is None or target == STAY or dynamic(target, flow_name, self.spec):
             return
-        if resolve(target, flow_name, self.spec) is None:
+        if target == CONTINUE:
+            if not carry_on:
+                self.add(path, "`@continue` only works in a call's `on_error` or `on_empty` (carry on with the "
+                               "next call); to stay in the state use `@stay`")
+            return
+        found = resolve(target, flow_name, self.spec)
+        if found is None:
             self.add(path, describe_unknown(target, flow_name, self.spec))
+        elif found.flow != flow_name and self.spec.flows[found.flow].shared:
+            self.add(path, f"`{target}` jumps into shared flow `{found.flow}`, which only `subflow:` may enter "
+                           f"(e.g. `subflow: {{flow: {found.flow}, then: ...}}`), so it knows where to return")
 
     def _check_state(self, flow_name: str, state_name: str, state: State, path: Path) -> None:
         self.values((*path, "set"), state.set)
-        if state.call:
-            self.action((*path, "call"), state.call, state.with_)
-            self.values((*path, "with"), state.with_)
-            self.target((*path, "on_error"), state.on_error, flow_name)
-            self.target((*path, "on_empty"), state.on_empty, flow_name)
+        for i, call in enumerate(state.calls):
+            single = not isinstance(state.call, list)
+            cpath: Path = path if single else (*path, "call", i)
+            self.action((*path, "call") if single else (*cpath, "action"), call.action, call.with_)
+            self.values((*cpath, "with"), call.with_)
+            self.target((*cpath, "on_error"), call.on_error, flow_name, carry_on=True)
+            self.target((*cpath, "on_empty"), call.on_empty, flow_name, carry_on=True)
+        if state.subflow:
+            check_subflow_call(self, flow_name, state, path)
+        check_return(self, flow_name, state, path)
         for i, branch in enumerate(state.branch):
             bpath = (*path, "branch", i)
             self.template((*bpath, "if"), branch.when, expression=True)

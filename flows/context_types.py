@@ -27,8 +27,10 @@ def declared_types(spec: FlowFile, actions: Mapping[str, Any] | None, env: Envir
     if spec.session.identify:
         bind("user", plain(shapes.get(spec.session.identify, ActionShape(None)).result) or UNKNOWN)
     for _, state in states():
-        if state.call:
-            bind(state.as_ or "result", plain(shapes.get(state.call, ActionShape(None)).result) or UNKNOWN)
+        for call in state.calls:
+            bind(call.as_ or "result", plain(shapes.get(call.action, ActionShape(None)).result) or UNKNOWN)
+        if state.subflow and state.subflow.as_:
+            bind(state.subflow.as_, UNKNOWN)
     settled = {name: tps[0] if all(t == tps[0] for t in tps) else UNKNOWN for name, tps in bound.items()}
     for _, state in states():  # names set from a typed path keep its type
         for name, value in state.set.items():
@@ -56,6 +58,9 @@ def declared_types(spec: FlowFile, actions: Mapping[str, Any] | None, env: Envir
                     bind(name, UNKNOWN)
     for command in spec.commands.values():
         for name in command.set:
+            bind(name, UNKNOWN)
+    for flow in spec.flows.values():  # a shared flow's parameter is whatever its callers pass
+        for name in flow.params:
             bind(name, UNKNOWN)
     return {name: tps[0] for name, tps in bound.items() if tps[0] is not UNKNOWN and all(t == tps[0] for t in tps)}
 

@@ -2,9 +2,10 @@
 all read these edges, so reachability and dead ends are computed once, over the same list.
 
 An edge is named by its *trigger*, the name the engine moves by and `diff`/coverage report:
-`error`, `empty`, `branch:<n>`, `choice:<id>`, `from`, `on:<n>`, `answer`, `gave_up`, `otherwise`, `next`, and
-`cmd:<name>`
-for a global command. A target of None (or `@stay`) keeps the user in the state.
+`error`, `empty` (of the first call; `error:<n>`, `empty:<n>` of the n-th of a `call:` list), `branch:<n>`,
+`choice:<id>`, `from`, `on:<n>`, `answer`, `gave_up`, `otherwise`, `next`, `subflow` (into a shared flow),
+`then` (where it comes back to), `return` (a shared flow's `return:`), and `cmd:<name>` for a global command.
+A target of None (or `@stay`, or `@continue` of `on_error`) keeps the user in the state.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from flows.schema import FlowFile, State
-from flows.targets import STAY, Target, resolve
+from flows.schema_reuse import CONTINUE
+from flows.targets import RETURN, STAY, Target, resolve
 
 EdgeKind = Literal["error", "empty", "branch", "choice", "pick", "route", "ask", "otherwise", "next", "command",
-                   "timeout"]
+                   "timeout", "subflow", "then", "return"]
 
 #: Kinds taken because of the user's input; the others are taken by the state itself as it runs.
 INPUT_KINDS: frozenset[EdgeKind] = frozenset({"choice", "pick", "route", "ask", "otherwise"})
@@ -29,6 +31,18 @@ OTHERWISE = "otherwise"
 FROM = "from"
 ANSWER = "answer"  # a valid answer to `ask`
 GAVE_UP = "gave_up"  # `ask`'s retries used up
+SUBFLOW = "subflow"  # into the shared flow a state enters
+THEN = "then"  # back from it, to the caller's `then`
+RETURN_TRIGGER = "return"  # a shared flow's state with `return:`
+
+
+def error_trigger(index: int) -> str:
+    """The failure of the `index`-th call of a state (the first one's is plain `error`)."""
+    return ERROR if index == 0 else f"{ERROR}:{index}"
+
+
+def empty_trigger(index: int) -> str:
+    return EMPTY if index == 0 else f"{EMPTY}:{index}"
 
 
 def branch_trigger(index: int) -> str:
@@ -65,17 +79,19 @@ class Edge:
 
     @property
     def moves(self) -> bool:
-        """Whether taking the edge leaves the state (a missing target or `@stay` stays)."""
-        return self.target is not None and self.target != STAY
+        """Whether taking the edge leaves the state (a missing target, `@stay` or `@continue` stays)."""
+        return self.target is not None and self.target != STAY and self.target != CONTINUE
 
 
 def edges(state: State) -> list[Edge]:
     """Every edge out of `state`, in the order the state runs: action outcomes, branches, choices, routes,
-    `otherwise`, then `goto`."""
+    `otherwise`, then `goto`, `subflow` (with its `then`) or `return`."""
     out: list[Edge] = []
-    if state.call:
-        out.append(Edge("error", ERROR, "on_error", state.on_error))
-        out.append(Edge("empty", EMPTY, "on_empty", state.on_empty))
+    calls = state.calls
+    for index, call in enumerate(calls):
+        of = f" of {call.action}" if len(calls) > 1 else ""
+        out.append(Edge("error", error_trigger(index), f"on_error{of}", call.on_error))
+        out.append(Edge("empty", empty_trigger(index), f"on_empty{of}", call.on_empty))
     for index, branch in enumerate(state.branch):
         out.append(Edge("branch", branch_trigger(index), f"if {branch.when}", branch.goto, branch.when))
     if state.say:
@@ -101,6 +117,12 @@ def edges(state: State) -> list[Edge]:
         out.append(Edge("otherwise", OTHERWISE, "otherwise", state.otherwise.goto))
     if state.goto:
         out.append(Edge("next", NEXT, "then", state.goto))
+    if state.subflow:
+        # The target is the shared flow's name: `moves` resolves it to its start.
+        out.append(Edge("subflow", SUBFLOW, f"⤷ {state.subflow.flow}", state.subflow.flow))
+        out.append(Edge("then", THEN, f"back from {state.subflow.flow}", state.subflow.then))
+    if state.returns:
+        out.append(Edge("return", RETURN_TRIGGER, "return", RETURN))
     for index, timeout in enumerate(state.timeouts):
         out.append(Edge("timeout", timeout_trigger(index), f"after {timeout.after}", timeout.goto))
     return out
@@ -116,11 +138,24 @@ def command_edges(spec: FlowFile, flow_name: str) -> list[Edge]:
 def moves(spec: FlowFile, flow_name: str, state: State) -> Iterator[tuple[Edge, Target]]:
     """The edges of a state that lead somewhere that exists, with where they lead."""
     for edge in edges(state):
-        if edge.moves:
+        if edge.kind == "subflow":
+            found = subflow_start(spec, edge.target)
+            if found is not None:
+                yield edge, found
+        elif edge.moves:
             assert edge.target is not None
             found = resolve(edge.target, flow_name, spec)
             if found is not None:
                 yield edge, found
+
+
+def subflow_start(spec: FlowFile, name: str | None) -> Target | None:
+    """Where entering the shared flow `name` begins; None when there is no such shared flow."""
+    flow = spec.flows.get(name or "")
+    if flow is None or not flow.shared or flow.start not in flow.states:
+        return None
+    assert name is not None
+    return Target(name, flow.start)
 
 
 def is_dead_end(state: State) -> bool:
@@ -132,6 +167,8 @@ def reachable(spec: FlowFile) -> set[tuple[str, str]]:
     """The states reachable from each flow's start and menu and from the global commands."""
     frontier: list[tuple[str, str]] = []
     for name, flow in spec.flows.items():
+        if flow.shared:  # entered only by `subflow:` edges
+            continue
         frontier += [(name, flow.start), (name, flow.menu)]
         for edge in command_edges(spec, name):
             found = resolve(edge.target, name, spec) if edge.moves and edge.target else None
@@ -149,7 +186,7 @@ def reachable(spec: FlowFile) -> set[tuple[str, str]]:
 
 
 #: Kinds the engine takes by itself while running a state, without waiting for the user.
-AUTOMATIC_KINDS: frozenset[EdgeKind] = frozenset({"error", "empty", "branch", "next"})
+AUTOMATIC_KINDS: frozenset[EdgeKind] = frozenset({"error", "empty", "branch", "next", "subflow"})
 
 
 def loops_without_input(spec: FlowFile) -> list[list[tuple[str, str]]]:

@@ -16,6 +16,7 @@ from typing import Literal
 from flows import edges as flow_edges
 from flows.edges import EdgeKind
 from flows.schema import FlowFile
+from flows.targets import RETURN, dynamic
 
 INSTALL_HINT = ("the Graphviz `dot` program is needed for SVG/PNG: install it with `apt-get install graphviz` "
                 "(Debian/Ubuntu) or `brew install graphviz` (macOS), or use --format mermaid|dot")
@@ -66,7 +67,8 @@ def build_graph(spec: FlowFile, flow: str | None = None) -> FlowGraph:
     ids: dict[tuple[str, str], str] = {}
     for name in names:
         for state_name, state in spec.flows[name].states.items():
-            node = Node(name, state_name, state_name, call=state.call, waits=state.waits,
+            node = Node(name, state_name, state_name, call=" + ".join(c.action for c in state.calls) or None,
+                        waits=state.waits,
                         unreachable=(name, state_name) not in reached,
                         dead_end=flow_edges.is_dead_end(state))
             graph.nodes.append(node)
@@ -81,6 +83,15 @@ def build_graph(spec: FlowFile, flow: str | None = None) -> FlowGraph:
                     graph.nodes.append(stub)
                     ids[key] = stub.id
                 graph.edges.append(Edge(ids[(name, state_name)], ids[key], edge.label, edge.kind))
+            for edge in flow_edges.edges(state):  # a shared flow's `@return`, `@menu`, `@start`: to a stub
+                if edge.moves and edge.target is not None and dynamic(edge.target, name, spec):
+                    key = (name, edge.target)
+                    if key not in ids:
+                        text = "↩ caller" if edge.target == RETURN else f"{edge.target} (own flow)"
+                        stub = Node(name, edge.target, text, external=True)
+                        graph.nodes.append(stub)
+                        ids[key] = stub.id
+                    graph.edges.append(Edge(ids[(name, state_name)], ids[key], edge.label, edge.kind))
     for command_name, command in spec.commands.items():
         words = ", ".join(command.keywords or command.ids) or command_name
         roles = f" ({', '.join(command.roles)})" if command.roles else ""

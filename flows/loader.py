@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -14,6 +14,7 @@ from flows.checks import ActionSignatures, CheckReport, FlowChecker
 from flows.problems import FlowsError, Problem
 from flows.recovery import recover
 from flows.schema import FlowFile
+from flows.snippets import expand_snippets
 from flows.source import Source, dotted, parse
 
 
@@ -41,6 +42,8 @@ def check_text(
     report.problems.extend(problems)
     if source is None:
         return None, report
+    snippet_problems, notes = expand_snippets(source)
+    report.problems.extend(snippet_problems)
     try:
         spec: FlowFile | None = FlowFile.model_validate(source.data)
     except ValidationError as exc:
@@ -49,12 +52,29 @@ def check_text(
     # Schema errors cost only their node: the rest of the file is checked in the same run.
     recovered = recover(source.data) if spec is None else None
     if spec is None and recovered is None:
-        report.problems.sort(key=lambda p: (p.line, p.column))
+        report.problems = _placed(report.problems, notes)
         return None, report
     checked = FlowChecker(spec or recovered.spec, source, actions).run()  # type: ignore[union-attr]
     found = [p for p in checked.problems if recovered is None or recovered.keep(p)]
-    checked.problems = sorted([*report.problems, *found], key=lambda p: (p.line, p.column))
+    checked.problems = _placed([*report.problems, *found], notes)
     return spec, checked
+
+
+def _placed(problems: list[Problem], notes: dict[str, str]) -> list[Problem]:
+    """Sorted by position; a problem in a shared choice says which `use:` brought it in, and is listed once
+    per use rather than once per check of each copy."""
+    out: list[Problem] = []
+    seen: set[tuple[str, int, int, str]] = set()
+    for problem in problems:
+        note = next((n for label, n in notes.items() if problem.path == label
+                     or problem.path.startswith((label + ".", label + "["))), "")
+        if note:
+            problem = replace(problem, message=problem.message + note)
+        key = (problem.path, problem.line, problem.column, problem.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(problem)
+    return sorted(out, key=lambda p: (p.line, p.column))
 
 
 def load_flows(path: str | Path, actions: ActionSignatures | None = None) -> LoadedFlows:

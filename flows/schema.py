@@ -1,7 +1,8 @@
 """The flows.yaml language as pydantic models: one source for validation and for the JSON Schema.
 
-A state runs, in order: `set`, `call` (with `with`, `as`, `on_error`, `on_empty`), `branch`, `say`, then
-either `goto` (moves on at once) or waits for input matched against its choices and `on` routes, with
+A state runs, in order: `set`, `call` (one action with `with`, `as`, `on_error`, `on_empty`, or a list of
+them), `branch`, `say`, then `goto` (moves on at once), `subflow` (enters a shared flow), `return` (back to
+the caller of a shared flow) or waits for input matched against its choices and `on` routes, with
 `otherwise` as the fallback. Targets are `state`, `flow.state`, or `@menu`, `@start`, `@stay`, `@<state>`.
 """
 
@@ -10,9 +11,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, JsonValue, model_validator
 
 from flows import limits
+from flows.schema_base import SET, TARGET, Model
+from flows.schema_reuse import CallStep, Param, SubflowCall
 
 CaptureKind = Literal["email", "code", "number", "date", "time", "text", "location"]
 ROLES = ("unlinked", "seeker", "agent", "inspector")
@@ -37,15 +40,6 @@ def _say_shorthand(value: Any) -> Any:
 
 def _otherwise_shorthand(value: Any) -> Any:
     return {"say": value} if isinstance(value, str) else value
-
-
-TARGET = ("Where to go: `state`, `flow.state`, `@menu`, `@start`, `@stay` (re-prompt) or `@<state>` of the "
-          "user's own flow.")
-SET = "Context values to set, by name; a value that is only `{{ expr }}` keeps its native type."
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class Choice(Model):
@@ -118,6 +112,17 @@ class Photos(Model):
     limit: int = Field(1, ge=1, le=10, description="At most this many images.", examples=[3])
 
 
+#: `- use: main_menu` in a `choices:` list: the loader puts the shared choice (or choices) in its place.
+USE: dict[str, Any] = {"type": "object", "additionalProperties": False, "required": ["use"], "properties": {
+    "use": {"type": "string", "description": "Name of a shared choice (or list of choices) under the top-level "
+                                             "`choices:`.", "examples": ["main_menu"]}}}
+
+def _choices_or_use(schema: dict[str, Any]) -> None:
+    """At most 10 items, each a choice or a `use:` of a shared one."""
+    schema.update(_at_most(limits.MAX_ROWS))
+    schema["items"] = {"anyOf": [schema["items"], USE]}
+
+
 #: Sent as buttons (`style: auto`, 1-3 choices, no descriptions, no rows from data): titles <= 20, not 24.
 _BUTTONS: dict[str, Any] = {
     "if": {"properties": {"choices": {"minItems": 1, "maxItems": limits.MAX_BUTTONS,
@@ -154,9 +159,10 @@ class Say(Model):
                                examples=["Inspector"], json_schema_extra=_fits(limits.HEADER))
     footer: str | None = Field(None, description="Small grey last line; <= 60 chars.",
                                examples=["Type menu at any time"], json_schema_extra=_fits(limits.FOOTER))
-    choices: list[Choice] = Field(default_factory=list, description="Fixed choices: 1-3 are buttons, 4-10 a list.",
+    choices: list[Choice] = Field(default_factory=list, description="Fixed choices: 1-3 are buttons, 4-10 a list; "
+                                  "`- use: name` puts in a shared choice (or list) from the top-level `choices:`.",
                                   examples=[[{"id": "menu", "title": "Main menu", "goto": "@menu"}]],
-                                  json_schema_extra=_at_most(limits.MAX_ROWS))
+                                  json_schema_extra=_choices_or_use)
     choices_from: ChoicesFrom | None = Field(None, description="List rows built from a list in the context.",
                                              examples=[{"items": "properties['items']", "id": "prop:{{ item.id }}",
                                                         "title": "{{ item.row_title }}", "goto": "property_detail"}])
@@ -290,8 +296,12 @@ class State(Model):
 
     description: str = Field("", description="A note for staff; never sent.", examples=["Pick a property to see."])
     set: dict[str, Any] = Field(default_factory=dict, description=SET, examples=[{"page": 0}])
-    call: str | None = Field(None, description="Action name (`python main.py actions` lists them).",
-                             examples=["inspector.available_properties"])
+    call: str | list[CallStep] | None = Field(
+        None, description="Action name (`python main.py actions` lists them), or a list of calls run in order, "
+                          "each with its own `with`, `as`, `on_error`, `on_empty`; the first failure stops them.",
+        examples=["inspector.available_properties",
+                  [{"action": "inspector.book_inspection", "as": "booking", "on_error": "booking_failed"},
+                   {"action": "jobs.schedule_reminder", "as": "reminder", "on_error": "@continue"}]])
     with_: dict[str, Any] = Field(default_factory=dict, alias="with", description="The action's arguments, templated.",
                                   examples=[{"page": "{{ page }}", "page_size": 5}])
     as_: str | None = Field(None, alias="as", description="Where the result goes; default `result`.",
@@ -318,30 +328,77 @@ class State(Model):
                                     "after a while without an answer, run by the background jobs.",
                                     examples=[[{"after": "10m", "say": "Still there?"},
                                                {"after": "24h", "goto": "@menu"}]])
+    subflow: SubflowCall | None = Field(None, description="Given: enter a shared flow at once, with arguments; "
+                                        "it comes back to `then`.",
+                                        examples=[{"flow": "account", "with": {"help_text": "Help!"}, "then": "menu"}])
+    return_: Any = Field(None, alias="return", description="Given: go back to the caller of this shared flow at "
+                         "once, with this value (templated; `{{ expr }}` keeps its type) for the caller's `as`.",
+                         examples=["{{ answer }}", True])
 
     @model_validator(mode="after")
     def _call_keys(self) -> State:
-        if not self.call and (self.with_ or self.as_ or self.on_error or self.on_empty):
-            raise ValueError("`with`, `as`, `on_error` and `on_empty` only make sense with `call`")
+        if (not self.call or isinstance(self.call, list)) and (self.with_ or self.as_ or self.on_error
+                                                               or self.on_empty):
+            raise ValueError("`with`, `as`, `on_error` and `on_empty` go with a single `call: action`; in a list of "
+                             "calls, each call has its own")
+        if sum([self.goto is not None, self.subflow is not None, self.returns]) > 1:
+            raise ValueError("a state moves on by one of `goto`, `subflow` and `return`, not several")
         return self
+
+    @property
+    def returns(self) -> bool:
+        """Whether the state goes back to its shared flow's caller once it has run (`return:` given)."""
+        return "return_" in self.model_fields_set
+
+    @property
+    def calls(self) -> list[CallStep]:
+        """The state's action calls in order, the single `call:` form included."""
+        if self.call is None:
+            return []
+        if isinstance(self.call, list):
+            return self.call
+        return [CallStep(action=self.call, with_=self.with_, as_=self.as_, on_error=self.on_error,
+                         on_empty=self.on_empty)]
 
     @property
     def waits(self) -> bool:
         """Whether the state stops to wait for the user's input."""
-        return self.goto is None
+        return self.goto is None and self.subflow is None and not self.returns
 
 
 class Flow(Model):
-    """The dialogue of one role: its states, where it starts and where `@menu` leads."""
+    """The dialogue of one role (its states, where it starts and where `@menu` leads), or a shared flow that
+    any role's states enter with `subflow:` and that returns to them."""
 
-    role: Literal["unlinked", "seeker", "agent", "inspector"] = Field(
-        description="Who gets this flow: linked users by role, `unlinked` for everyone else.", examples=["seeker"]
+    role: Literal["unlinked", "seeker", "agent", "inspector", "shared"] = Field(
+        description="Who gets this flow: linked users by role, `unlinked` for everyone else; `shared`: a flow "
+                    "entered from other flows with `subflow:`, returning to them.", examples=["seeker", "shared"]
     )
     description: str = Field("", description="A note for staff; never sent.", examples=["Property seekers."])
-    start: str = Field(description="Where a new conversation begins.", examples=["menu"])
-    menu: str = Field(description="Where `@menu` (and the `menu` command) leads.", examples=["menu"])
+    start: str = Field(description="Where a new conversation (or a shared flow) begins.", examples=["menu"])
+    menu: str = Field("", description="Where `@menu` (and the `menu` command) leads; a shared flow has none "
+                      "(its `@menu` is the user's own menu).", examples=["menu"])
+    params: dict[str, Param] = Field(default_factory=dict, description="A shared flow's parameters, by name: "
+                                     "callers pass them in `subflow.with`; its states read them by name.",
+                                     examples=[{"help_text": {"description": "What to show"},
+                                                "account": {"default": "seeker"}}])
     states: dict[str, State] = Field(description="The states, by name.",
                                      examples=[{"menu": {"say": "Hi!", "goto": "browse"}}])
+
+    @model_validator(mode="after")
+    def _shape(self) -> Flow:
+        if self.shared and self.menu:
+            raise ValueError("a shared flow has no `menu:` (its `@menu` is the menu of the user's own flow)")
+        if not self.shared and not self.menu:
+            raise ValueError("`menu` is required here (where `@menu` and the `menu` command lead)")
+        if not self.shared and self.params:
+            raise ValueError("only a shared flow (`role: shared`) takes `params:`")
+        return self
+
+    @property
+    def shared(self) -> bool:
+        """Entered with `subflow:` from any role's flow, never a user's own flow."""
+        return self.role == "shared"
 
 
 class Command(Model):
@@ -440,6 +497,10 @@ class FlowFile(Model):
                                                    description="Messages background jobs send, by name.",
                                                    examples=[{"inspection_reminder": {
                                                        "text": "⏰ Reminder", "template": {"name": "reminder"}}}])
-    flows: dict[str, Flow] = Field(description="One flow per role, by name.",
+    choices: dict[str, Choice | list[Choice]] = Field(
+        default_factory=dict, description="Shared choices (or lists of them), by name: a state's `choices:` puts "
+        "one in with `- use: name`, as if written there.",
+        examples=[{"main_menu": {"id": "menu", "title": "Main menu", "goto": "@menu"}}])
+    flows: dict[str, Flow] = Field(description="One flow per role, and shared flows, by name.",
                                    examples=[{"seeker": {"role": "seeker", "start": "menu", "menu": "menu",
                                                          "states": {"menu": {"say": "Hi!"}}}}])

@@ -1,4 +1,8 @@
-"""Where a `goto` leads: `state`, `flow.state`, or a relative target resolved in the user's flow."""
+"""Where a `goto` leads: `state`, `flow.state`, or a relative target resolved in the user's flow.
+
+In a shared flow, `@menu`, `@start` and `@return` depend on who entered it: the engine resolves them when
+they are taken (`dynamic`), so the static table leaves them out.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ from dataclasses import dataclass
 from flows.schema import FlowFile
 
 STAY = "@stay"
+RETURN = "@return"
+#: Targets a shared flow resolves only when taken: the user's own menu or start, or back to the caller.
+DYNAMIC = frozenset({"@menu", "@start", RETURN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +35,7 @@ def resolve(target: str, flow_name: str, spec: FlowFile) -> Target | None:
     flow = spec.flows.get(flow_name)
     if flow is None:
         return None
-    if target == STAY:
+    if target == STAY or target == RETURN or (flow.shared and target in DYNAMIC):
         return None
     if target.startswith("@"):
         name = target[1:]
@@ -45,9 +52,18 @@ def resolve(target: str, flow_name: str, spec: FlowFile) -> Target | None:
     return Target(flow_name, target) if target in flow.states else None
 
 
+def dynamic(target: str, flow_name: str, spec: FlowFile) -> bool:
+    """Whether `target` is only resolved when taken: `@menu`/`@start`/`@return` of a shared flow."""
+    flow = spec.flows.get(flow_name)
+    return flow is not None and flow.shared and target in DYNAMIC
+
+
 def describe_unknown(target: str, flow_name: str, spec: FlowFile) -> str:
     """Say what is wrong with a target that does not resolve, and what would work."""
     flow = spec.flows.get(flow_name)
+    if target == RETURN:
+        return (f"`@return` goes back to the caller of a shared flow, but `{flow_name}` is not shared "
+                "(`role: shared`); use `goto` to a state, or `@menu`")
     if target.startswith("@"):
         return (f"`{target}` names no state of flow `{flow_name}` "
                 "(expected @menu, @start, @stay or @<state of the flow>)")

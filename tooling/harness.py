@@ -85,8 +85,14 @@ class TracingFlows(CompiledFlows):
         super().__init__(loaded)
         self.visits = visits
 
-    def transition(self, flow: str, state: str, trigger: str) -> Target | None:
-        found = super().transition(flow, state, trigger)
+    def transition(self, flow: str, state: str, trigger: str, home: str | None = None) -> Target | None:
+        found = super().transition(flow, state, trigger, home)
+        if found is not None:
+            self.visits.add((flow, state, trigger))
+        return found
+
+    def dynamic_target(self, flow: str, state: str, trigger: str) -> str | None:
+        found = super().dynamic_target(flow, state, trigger)
         if found is not None:
             self.visits.add((flow, state, trigger))
         return found
