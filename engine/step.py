@@ -77,6 +77,7 @@ class Step:
         conv.flows_hash = self.flows.hash
         conv.updated_at = time.time()
         turn.flow, turn.state = conv.flow, conv.state
+        turn.within = self.flows.flow_for_role(conv.role) if conv.stack else ""
         turn.conversation = conv
         if self.missing:
             names = sorted(set(self.missing))

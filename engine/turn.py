@@ -18,6 +18,8 @@ class Turn:
     messages: list[OutboundMessage] = field(default_factory=list)
     flow: str = ""
     state: str = ""
+    #: When the turn ends inside a shared flow: the user's own flow, which entered it ("" otherwise).
+    within: str = ""
     calls: list[ActionCall] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     #: The conversation as this turn leaves it, for the caller to commit (None: nothing to save).

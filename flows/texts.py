@@ -55,6 +55,11 @@ def wordings(data: Any) -> Iterator[Wording]:
         if isinstance(note, dict):
             yield from _text(("notifications", name, "text"), note.get("text"), limits.INTERACTIVE_BODY)
             yield from _choices(("notifications", name), note.get("choices"))
+    for name, shared in _items(data.get("choices")):  # shared choices, put in states by `use:`
+        if isinstance(shared, list):
+            yield from _choices(("choices",), {name: shared}, key=name)
+        else:
+            yield from _choices(("choices",), {name: [shared]}, key=name, single=True)
     for flow_name, flow in _items(data.get("flows")):
         states = flow.get("states") if isinstance(flow, dict) else None
         for state_name, state in _items(states):
@@ -63,6 +68,11 @@ def wordings(data: Any) -> Iterator[Wording]:
 
 
 def _state(path: Path, state: dict[str, Any]) -> Iterator[Wording]:
+    subflow = state.get("subflow")
+    if isinstance(subflow, dict):  # texts a shared flow shows, passed as its parameters
+        for name, value in _items(subflow.get("with")):
+            if isinstance(value, str) and " " in value.strip():
+                yield from _text((*path, "subflow", "with", name), value, limits.INTERACTIVE_BODY)
     for i, branch in enumerate(_list(state.get("branch"))):
         if isinstance(branch, dict):
             yield from _text((*path, "branch", i, "say"), branch.get("say"), limits.TEXT_BODY)
@@ -84,13 +94,16 @@ def _state(path: Path, state: dict[str, Any]) -> Iterator[Wording]:
         yield from _text((*path, "otherwise", "say"), otherwise.get("say"), limits.TEXT_BODY)
 
 
-def _choices(path: Path, choices: Any) -> Iterator[Wording]:
-    for i, choice in enumerate(_list(choices)):
+def _choices(path: Path, choices: Any, key: str = "choices", single: bool = False) -> Iterator[Wording]:
+    """The texts of a list of choices under `path` + `key` (`single`: one choice right there, not a list)."""
+    items = choices.get(key) if isinstance(choices, dict) else choices
+    for i, choice in enumerate(_list(items)):
         if isinstance(choice, dict):
+            at: Path = (*path, key) if single else (*path, key, i)
             # A title's limit depends on how the message is sent; the button limit holds for both.
-            yield from _text((*path, "choices", i, "title"), choice.get("title"), limits.BUTTON_TITLE)
-            yield from _text((*path, "choices", i, "description"), choice.get("description"), limits.ROW_DESCRIPTION)
-            yield from _text((*path, "choices", i, "say"), choice.get("say"), limits.TEXT_BODY)
+            yield from _text((*at, "title"), choice.get("title"), limits.BUTTON_TITLE)
+            yield from _text((*at, "description"), choice.get("description"), limits.ROW_DESCRIPTION)
+            yield from _text((*at, "say"), choice.get("say"), limits.TEXT_BODY)
 
 
 def _text(path: Path, value: Any, limit: int) -> Iterator[Wording]:

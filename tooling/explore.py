@@ -166,6 +166,8 @@ def check_turn(turn: Turn, given: Any, role: str, spec: Any) -> list[str]:
     flow = spec.flows.get(turn.flow)
     if flow is None:
         problems.append(f"ended in unknown flow {turn.flow!r}")
+    elif flow.shared and spec.flows.get(turn.within) is not None and spec.flows[turn.within].role == role:
+        pass  # inside a shared flow the user's own flow entered
     elif flow.role != role:
         problems.append(f"a {role} user ended in the {flow.role} flow {turn.flow}")
     elif isinstance(given, str) and given.strip().lower() == "menu" and turn.state != flow.menu:

@@ -27,7 +27,7 @@ def edited() -> str:
         next(c for c in states["confirm_booking"]["say"]["choices"] if c["id"] == "cancel")["goto"] = "property_detail"
         del states["no_bookings"]
         states["bookings"]["on_empty"] = "no_properties"
-        states["filtered"]["goto"] = "again"
+        states["back_to_list"]["goto"] = "again"
         states["again"] = {"goto": "browse"}
 
     return edit(change)

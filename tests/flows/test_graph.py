@@ -25,19 +25,19 @@ def test_every_state_and_edge_with_its_input() -> None:
     assert {(n.flow, n.state) for n in graph.nodes if not n.external} == {
         (f, s) for f, flow in spec.flows.items() for s in flow.states}
     labels = {(e.source, e.target): (e.label, e.kind) for e in graph.edges}
-    assert labels[("unlinked__welcome", "unlinked__send_code")] == ("‹email›", "route")
+    assert labels[("unlinked__welcome", "unlinked__ask_code")] == ("‹email›", "route")
     assert labels[("seeker__menu", "seeker__browse")] == (f"[{title('seeker', 'menu', 'browse')}]", "choice")
     assert labels[("seeker__browse", "seeker__no_properties")] == ("on_empty", "empty")
-    assert labels[("seeker__book", "seeker__booking_failed")] == ("on_error", "error")
+    assert labels[("seeker__booked", "seeker__booking_failed")] == ("on_error of inspector.book_inspection", "error")
     assert labels[("seeker__browse", "seeker__view_property")] == ("pick from properties['items']", "pick")
-    assert labels[("unlinked__linked", "seeker__menu")][1] == "branch"
+    assert labels[("unlinked__verify_code", "seeker__menu")][1] == "branch"
     assert not [n for n in graph.nodes if n.unreachable or n.dead_end]
 
 
 def test_one_flow_shows_other_flows_as_stubs_and_commands_once() -> None:
     graph = build_graph(spec_of(FLOWS), "seeker")
     stubs = [n for n in graph.nodes if n.external]
-    assert [(n.flow, n.state) for n in stubs] == [("unlinked", "welcome")]
+    assert [(n.flow, n.state) for n in stubs] == [("account", "help")]
     mermaid = to_mermaid(graph)
     assert mermaid.count("Commands, from every state") == 1
     assert f"{', '.join(spec_of(FLOWS).commands['menu'].keywords)} → @menu" in mermaid

@@ -81,8 +81,8 @@ async def test_coverage_lists_what_no_test_visits(tmp_path: Path) -> None:
     outcomes, report = await run_paths([path], FLOWS, with_coverage=True)
     assert all(o.ok for o in outcomes)
     states, edges = report
-    assert "seeker.book" in states and "unlinked.welcome" not in states
-    assert "unlinked.send_code --error--> link_failed" in edges
+    assert "seeker.booked" in states and "unlinked.welcome" not in states
+    assert "unlinked.ask_code --error--> link_failed" in edges
 
 
 def test_every_notification_button_is_tapped_by_a_conversation_test() -> None:
