@@ -43,7 +43,6 @@ def check_text(
     if source is None:
         return None, report
     snippet_problems, notes = expand_snippets(source)
-    report.problems.extend(snippet_problems)
     try:
         spec: FlowFile | None = FlowFile.model_validate(source.data)
     except ValidationError as exc:
@@ -52,18 +51,18 @@ def check_text(
     # Schema errors cost only their node: the rest of the file is checked in the same run.
     recovered = recover(source.data) if spec is None else None
     if spec is None and recovered is None:
-        report.problems = _placed(report.problems, notes)
+        report.problems = _placed(report.problems, notes, snippet_problems)
         return None, report
     checked = FlowChecker(spec or recovered.spec, source, actions).run()  # type: ignore[union-attr]
     found = [p for p in checked.problems if recovered is None or recovered.keep(p)]
-    checked.problems = _placed([*report.problems, *found], notes)
+    checked.problems = _placed([*report.problems, *found], notes, snippet_problems)
     return spec, checked
 
 
-def _placed(problems: list[Problem], notes: dict[str, str]) -> list[Problem]:
-    """Sorted by position; a problem in a shared choice says which `use:` brought it in, and is listed once
-    per use rather than once per check of each copy."""
-    out: list[Problem] = []
+def _placed(problems: list[Problem], notes: dict[str, str], expanding: list[Problem]) -> list[Problem]:
+    """Sorted by position, with the problems of expanding shared choices; a problem in a shared choice says
+    which `use:` brought it in, and is listed once per use rather than once per check of each copy."""
+    out: list[Problem] = list(expanding)
     seen: set[tuple[str, int, int, str]] = set()
     for problem in problems:
         note = next((n for label, n in notes.items() if problem.path == label

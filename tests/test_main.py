@@ -123,7 +123,7 @@ def test_chat_books_as_the_seeker_and_the_agent_sees_it(tmp_path):
     ("seeker", "seeker@example.com"), ("agent", "agent@example.com"), ("inspector", "inspector@example.com"),
 ])
 def test_chat_links_each_demo_account_with_the_printed_code(tmp_path, role, email):
-    greeting = next(b.say for b in state("unlinked", "linked").branch if b.goto == f"{role}.menu")
+    greeting = next(b.say for b in state("unlinked", "verify_code").branch if b.goto == f"{role}.menu")
     process = subprocess.Popen([sys.executable, "main.py", "chat", "--phone", "+2348099990001"], cwd=ROOT,
                                env=env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True, bufsize=1)

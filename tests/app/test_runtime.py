@@ -48,8 +48,8 @@ def message(name: str) -> str:
 
 
 def greeting(flow: str) -> str:
-    """What `unlinked.linked` says to a user of this role as it moves them to their menu."""
-    return next(b.say for b in state("unlinked", "linked").branch if b.goto == f"{flow}.menu")
+    """What `unlinked.verify_code` says to a user of this role as it moves them to their menu."""
+    return next(b.say for b in state("unlinked", "verify_code").branch if b.goto == f"{flow}.menu")
 
 
 @pytest.mark.parametrize("email,flow", [
