@@ -255,7 +255,9 @@ class FlowChecker:
             return
         found = resolve(target, flow_name, self.spec)
         if found is None:
-            self.add(path, describe_unknown(target, flow_name, self.spec))
+            close = difflib.get_close_matches(target, [CONTINUE], n=1, cutoff=0.8) if carry_on else []
+            hint = f"; did you mean `{CONTINUE}` (carry on with the next call)?" if close else ""
+            self.add(path, describe_unknown(target, flow_name, self.spec) + hint)
         elif found.flow != flow_name and self.spec.flows[found.flow].shared:
             self.add(path, f"`{target}` jumps into shared flow `{found.flow}`, which only `subflow:` may enter "
                            f"(e.g. `subflow: {{flow: {found.flow}, then: ...}}`), so it knows where to return")

@@ -94,6 +94,8 @@ def texts(spec: FlowFile) -> dict[str, str]:
             out[f"{name}.otherwise"] = state.otherwise.say
         out.update({f"{name}.branch[{i}].say": b.say for i, b in enumerate(state.branch) if b.say})
         out.update({f"{name}.on[{i}].say": r.say for i, r in enumerate(state.on) if r.say})
+        if state.subflow:  # a text passed to a shared flow is shown by it
+            out.update({f"{name}.subflow.with.{k}": v for k, v in state.subflow.with_.items() if isinstance(v, str)})
     return out
 
 

@@ -76,6 +76,8 @@ class Explorer:
             spec = world.runtime.engine.flows.spec
             if self.flow is not None and self.flow not in spec.flows:
                 raise KeyError(f"no flow `{self.flow}` (flows: {', '.join(spec.flows)})")
+            if self.flow and spec.flows[self.flow].shared:
+                raise KeyError(f"`{self.flow}` is a shared flow, entered from the role flows: explore those")
             roles = [spec.flows[self.flow].role] if self.flow else list(ROLES)
             dice = int(self.failure_rate * 10)
 

@@ -219,3 +219,15 @@ def test_an_unused_shared_choice_is_a_warning() -> None:
     text = VALID.replace("choices:\n  home:", "choices:\n  spare: {id: spare, title: \"Spare\"}\n  home:")
     assert f"flows.yaml:{line_of(text, 'spare:')}:3: warning: choices.spare: shared choice `spare` is never used " \
            "(put it in a state's choices with `- use: spare`, or remove it)" in problems(text)
+
+
+def test_diff_names_each_call_of_a_list_and_the_texts_passed_to_a_shared_flow() -> None:
+    from flows.diff import diff_specs
+
+    before, _ = check_text(VALID)
+    after, _ = check_text(VALID.replace("on_error: menu, on_empty: menu", "on_error: ask, on_empty: menu")
+                          .replace('question: "Sure?"', 'question: "Really?"'))
+    assert before is not None and after is not None
+    diff = diff_specs(before, after)
+    assert diff.transitions_retargeted == ["unlinked.ask --error:1--> menu (now ask)"]
+    assert [where for where, _, _ in diff.texts_changed] == ["unlinked.ask.subflow.with.question"]
