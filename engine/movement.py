@@ -93,8 +93,9 @@ async def follow(step: Step, trigger: str, target: str | None) -> None:
         return
     found = destination(step, trigger)
     if found is None and step.flows.spec.flows[conv.flow].shared:  # e.g. a notification's button
+        # `@<state>` names a state of the user's own flow, as it does for commands and notifications.
         found = (dynamic_destination(step, target) if target in DYNAMIC
-                 else resolve(target, conv.flow, step.flows.spec) or resolve(target, home(step), step.flows.spec))
+                 else resolve(target, home(step) if target.startswith("@") else conv.flow, step.flows.spec))
     if found is None:  # a target the table does not know: the checker prevents this
         found = resolve(target, conv.flow, step.flows.spec)
     if found is None:

@@ -33,6 +33,8 @@ SPEC: dict[str, Any] = {
         "help": {"keywords": ["?"], "goto": "@help"},
     },
     "choices": {"home": {"id": "home", "title": "Home", "goto": "@menu"}},
+    "notifications": {"ping": {"text": "Ping", "choices": [{"id": "to_help", "title": "Help", "goto": "@help"}],
+                               "template": {"name": "ping"}}},
     "flows": {
         "unlinked": {"role": "unlinked", "start": "home", "menu": "home", "states": {
             "home": {"say": {"text": "Home", "choices": [
@@ -149,15 +151,16 @@ def test_shared_flows_nest_and_each_returns_to_its_own_caller() -> None:
     asyncio.run(run())
 
 
-@pytest.mark.parametrize("leave", ["menu", "?"])
+@pytest.mark.parametrize("leave", ["menu", "?", "to_help"])
 def test_the_menu_command_or_any_command_leaves_every_shared_flow(leave: str) -> None:
+    """`menu`, another command, or a notification's button naming a state of the user's own flow."""
     bot, _ = engine()
 
     async def run() -> None:
         await say(bot, "hi")
         await tap(bot, "deep")
         assert len(await stack(bot)) == 2
-        turn = await say(bot, leave)
+        turn = await (tap(bot, leave) if leave == "to_help" else say(bot, leave))
         assert (turn.flow, turn.state) == ("unlinked", "home") and turn.messages[-1].text == "Home"
         assert await stack(bot) == []
 
