@@ -87,6 +87,11 @@ class FlowChecker:
             for key in ("start",) if flow.shared else ("start", "menu"):
                 if getattr(flow, key) not in flow.states:
                     self.add((*base, key), describe_unknown(getattr(flow, key), flow_name, spec))
+            if flow.shared and flow.menu:
+                self.add((*base, "menu"), "a shared flow has no `menu:` (its `@menu` is the menu of the user's own "
+                                          "flow); remove it")
+            if not flow.shared and flow.params:
+                self.add((*base, "params"), "only a shared flow (`role: shared`) takes `params:`")
             for state_name, state in flow.states.items():
                 self.report.states += 1
                 self._check_state(flow_name, state_name, state, (*base, "states", state_name))

@@ -387,12 +387,8 @@ class Flow(Model):
 
     @model_validator(mode="after")
     def _shape(self) -> Flow:
-        if self.shared and self.menu:
-            raise ValueError("a shared flow has no `menu:` (its `@menu` is the menu of the user's own flow)")
         if not self.shared and not self.menu:
             raise ValueError("`menu` is required here (where `@menu` and the `menu` command lead)")
-        if not self.shared and self.params:
-            raise ValueError("only a shared flow (`role: shared`) takes `params:`")
         return self
 
     @property

@@ -159,6 +159,10 @@ def test_every_misuse_is_a_problem_at_its_line_and_column() -> None:
         # `@continue` outside a call
         ('{id: first, title: "First", goto: ask}', '{id: first, title: "First", goto: "@continue"}'): (
             'goto: "@continue"}', "`@continue` only works in a call's `on_error` or `on_empty`"),
+        # a shared flow has no menu, and only a shared flow takes parameters
+        ("    role: shared\n", "    role: shared\n    menu: ask\n"): ("menu: ask", "a shared flow has no `menu:`"),
+        ("    role: unlinked\n", "    role: unlinked\n    params: {x: {}}\n"): (
+            "params: {x", "only a shared flow (`role: shared`) takes `params:`"),
         # with/as in a list of calls belong to each call
         ("        call:\n", "        as: x\n        call:\n"): (
             "ask:", "`with`, `as`, `on_error` and `on_empty` go with a single `call: action`"),
