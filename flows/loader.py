@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -15,6 +16,8 @@ from flows.problems import FlowsError, Problem
 from flows.recovery import recover
 from flows.schema import FlowFile
 from flows.source import Source, dotted, parse
+from flows.translation_checks import check_translations, plural_notes
+from flows.translations import Translation, load_translations
 
 
 @dataclass
@@ -26,6 +29,10 @@ class LoadedFlows:
     path: str
     sha256: str
     loaded_at: float = field(default_factory=time.time)
+    #: The spec in each other language (translations/<code>.yaml), by code.
+    translations: dict[str, FlowFile] = field(default_factory=dict)
+    #: Every language on offer, this file's first: (code, name).
+    languages: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def hash(self) -> str:
@@ -33,9 +40,12 @@ class LoadedFlows:
 
 
 def check_text(
-    text: str, file: str = "flows.yaml", actions: ActionSignatures | None = None
+    text: str, file: str = "flows.yaml", actions: ActionSignatures | None = None,
+    translations: Sequence[Translation] = (),
 ) -> tuple[FlowFile | None, CheckReport]:
-    """Everything wrong with `text`, as problems; the spec too when it passed the schema."""
+    """Everything wrong with `text` (and its `translations`), as problems; the spec too when it passed the schema.
+
+    The translated specs, by language, are in `report.translations`."""
     report = CheckReport()
     source, problems = parse(text, file)
     report.problems.extend(problems)
@@ -53,6 +63,10 @@ def check_text(
         return None, report
     checked = FlowChecker(spec or recovered.spec, source, actions).run()  # type: ignore[union-attr]
     found = [p for p in checked.problems if recovered is None or recovered.keep(p)]
+    found.extend(plural_notes(source))
+    if spec is not None and translations:
+        found_translations, checked.translations = check_translations(source, spec, translations, actions)
+        found.extend(found_translations)
     checked.problems = sorted([*report.problems, *found], key=lambda p: (p.line, p.column))
     return spec, checked
 
@@ -65,10 +79,17 @@ def load_flows(path: str | Path, actions: ActionSignatures | None = None) -> Loa
     except OSError as exc:
         raise FlowsError([Problem("", f"cannot read the file: {exc.strerror}", file=str(path))]) from None
     text = raw.decode("utf-8", errors="replace")
-    spec, report = check_text(text, str(path), actions)
+    translations = load_translations(path)
+    spec, report = check_text(text, str(path), actions, translations)
     if spec is None or report.errors:
         raise FlowsError(report.problems)
-    return LoadedFlows(spec=spec, report=report, path=str(path), sha256=hashlib.sha256(raw).hexdigest())
+    digest = hashlib.sha256(raw)
+    for translation in translations:  # a changed translation is a changed file: reload, `diff`
+        digest.update(Path(translation.file).read_bytes())
+    languages = [(spec.languages.code, spec.languages.name)] if spec.languages else []
+    languages += [(t.code, t.name) for t in translations if t.code in report.translations]
+    return LoadedFlows(spec=spec, report=report, path=str(path), sha256=digest.hexdigest(),
+                       translations=report.translations, languages=languages if len(languages) > 1 else [])
 
 
 def _schema_problems(exc: ValidationError, source: Source) -> list[Problem]:
