@@ -18,6 +18,8 @@ class Conversation:
     """Where one user is (flow, state), what they told us (vars), and the choices last offered.
 
     `prompt` is the last waiting message, re-sent when input is not understood; `version` guards saves.
+    `language` is the code the user reads ("" while unknown: the engine asks before the next state).
+    A conversation with no `flow` holds only a language chosen (or preset) before it began.
     """
 
     phone: str
@@ -29,6 +31,7 @@ class Conversation:
     version: int = 0
     flows_hash: str = ""
     updated_at: float = 0.0
+    language: str = ""
 
     def dumps(self) -> str:
         # Not dataclasses.asdict: it deep-copies every nested value, which dominated the step time; and
