@@ -16,7 +16,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 
 #: `'s' if n != 1` and `'try' if n == 1 else 'tries'`: English plural rules written by hand in a template.
-HANDWRITTEN = re.compile(r"""\{\{[^}]*?['"]\s*if\s+[^}]*?(?:!=|==)\s*1\b[^}]*\}\}""")
+HANDWRITTEN = re.compile(r"""\{\{[^}]*?['"]\s*if\s+[^}]*?(?:!=|==)\s*\d+\s*(?:else\b[^}]*)?\}\}""")
 
 
 @cache

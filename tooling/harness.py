@@ -135,9 +135,12 @@ class UserSession:
         self.phone = phone
         self.last: OutboundMessage | None = None
 
-    async def start(self, role: str) -> None:
+    async def start(self, role: str, language: str | None = "en") -> None:
+        """Begin as `role`, having picked `language` long ago (None: the user has never been asked)."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+        if language is not None:
+            await self.world.runtime.engine.preset_language(self.phone, language)
         if role != "unlinked":
             await link_demo_user(self.world.runtime, self.phone, role)
 
