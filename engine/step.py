@@ -123,13 +123,18 @@ class Step:
         flow = self.flows.flow_for_role(self.conversation.role)
         self.conversation.flow = flow
         await enter(self, Target(flow, self.flows.spec.flows[flow].start))
-        if self.event.kind == "other" or self.conversation.state == "" or languages.asking(self.conversation):
+        if self.event.kind == "other" or self.conversation.state == "":
             return
-        # The first message may already answer the start state (an email, a menu number): use it.
-        welcome = list(self.turn.messages)
+        # The first message may already answer the start state (an email, a menu number, a notification's
+        # button): use it. Asked for a language first, the question then leads where that answer goes.
+        conv = self.conversation
+        welcome, question = list(self.turn.messages), (conv.flow, conv.state, conv.offered, conv.prompt)
         self.turn.messages.clear()
+        if languages.asking(conv):
+            conv.offered, conv.prompt = [], None
         if not await respond(self, first=True):
             self.turn.messages[:0] = welcome
+            conv.flow, conv.state, conv.offered, conv.prompt = question
 
     # -- what every job uses -------------------------------------------------------------------------
 
