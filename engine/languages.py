@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from engine.actions import ActionCall
 from engine.conversation import Conversation
 from engine.messages import Button, OutboundMessage
 from engine.offers import Offer
@@ -60,7 +61,10 @@ async def remember(step: Step, code: str) -> None:
         conv.vars["user"] = {**user, "language": code}
     if not action or conv.role == "unlinked" or action not in step.actions:
         return
+    record = ActionCall(action, {"language": code})
+    step.turn.calls.append(record)
     try:
-        await step.actions.call(action, step.context(), {"language": code})
+        await step.actions.call(action, step.context(), dict(record.args))
     except Exception as exc:
+        record.ok, record.error = False, type(exc).__name__
         logger.warning("%s failed: %s; the language stays in the conversation", action, type(exc).__name__)

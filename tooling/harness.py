@@ -204,10 +204,11 @@ class UserSession:
         if name not in engine.flows.spec.notifications:
             raise ValueError(f"no notification `{name}` in flows.yaml "
                              f"(notifications: {', '.join(engine.flows.spec.notifications)})")
-        message = engine.notification(str(name), self.phone, dict(values), in_window=True)
+        conversation = await engine.store.load(self.phone)
+        message = engine.notification(str(name), self.phone, dict(values), in_window=True,
+                                      language=conversation.language if conversation else "")
         if message.kind in ("buttons", "list"):
             self.last = message
-        conversation = await engine.store.load(self.phone)
         return Turn(messages=[message], flow=conversation.flow if conversation else "",
                     state=conversation.state if conversation else "")
 
