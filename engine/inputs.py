@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from engine import languages
 from engine.asks import answer, wrong_answer
 from engine.compiler import CompiledCommand, keyword_form
 from engine.matching import MAX_INPUT, capture, normalize
-from engine import languages
 from engine.movement import choose, enter, follow, reprompt, run_command
 from engine.notification_taps import follow_notification_tap, notification_choice
 from engine.offers import Offer

@@ -153,7 +153,7 @@ class Engine:
         state = flows.spec.flows[flow].menu
         async with self.store.checkout(phone) as checkout:
             previous = checkout.conversation
-            known = (user or {}).get("language")
+            known = str((user or {}).get("language") or "")
             language = (previous.language if previous else "") or (known if flows.offers_language(known) else "")
             conversation = Conversation(phone=phone, flow=flow, state=state, vars={"user": user},
                                         flows_hash=flows.hash, version=previous.version if previous else 0,

@@ -44,7 +44,8 @@ def ask(step: Step, then: Target) -> None:
     spec = flows.spec.languages
     assert spec is not None  # `languages` is empty without it
     conv.flow, conv.state = then.flow, then.state
-    conv.offered = [Offer(id=f"{PREFIX}{code}", title=name, trigger=f"{PREFIX}{code}") for code, name in flows.languages]
+    conv.offered = [Offer(id=f"{PREFIX}{code}", title=name, trigger=f"{PREFIX}{code}")
+                    for code, name in flows.languages]
     message = fit_message(OutboundMessage(
         to=conv.phone, kind="buttons", text=flows.render(spec.question, step.scope()),
         buttons=[Button(offer.id, offer.title) for offer in conv.offered]))

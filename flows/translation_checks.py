@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from flows import limits
 from flows.checks import ActionSignatures, FlowChecker
 from flows.plurals import handwritten_plural
 from flows.problems import Problem
@@ -52,13 +53,15 @@ def check_translations(source: Source, spec: FlowFile, translations: Sequence[Tr
         if spec.languages is not None and translation.code == spec.languages.code:
             found.append(Problem("code", f"`{translation.code}` is the language of {source.file} itself",
                                  1, 1, "error", translation.file))
-        if len(translation.name) > 20:
+        if len(translation.name) > limits.BUTTON_TITLE:
             found.append(Problem("name", f"`{translation.name}` is {len(translation.name)} chars; it is a button "
-                                 "title in the language question (WhatsApp allows 20)", 1, 1, "error", translation.file))
+                                 f"title in the language question (WhatsApp allows {limits.BUTTON_TITLE})",
+                                 1, 1, "error", translation.file))
         for command, (line, column) in translation.keyword_where.items():
             if command not in spec.commands:
                 found.append(Problem(f"keywords.{command}", f"no command `{command}` in {source.file} "
-                                     f"(commands: {', '.join(spec.commands)})", line, column, "error", translation.file))
+                                     f"(commands: {', '.join(spec.commands)})", line, column, "error",
+                                     translation.file))
         translated, errors = _check_translated(source, translation, actions)
         found.extend(errors)
         if translated is not None and not any(p.severity == "error" for p in found):

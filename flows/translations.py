@@ -21,7 +21,7 @@ from pathlib import Path as FilePath
 from typing import Any
 
 from flows.problems import Problem
-from flows.source import Path, Source, parse
+from flows.source import Path, parse
 from flows.texts import Wording, wordings
 
 FOLDER = "translations"
@@ -93,7 +93,8 @@ def read_translation(text: str, file: str, code: str) -> Translation:
         english = entry.get("en") if isinstance(entry, dict) else None
         translated = entry.get(code) if isinstance(entry, dict) else None
         if not isinstance(english, str) or not isinstance(translated, str) or set(entry) != {"en", code}:
-            problem(("texts", i), f"each entry is `en:` (the English text of flows.yaml) and `{code}:` (its translation)")
+            problem(("texts", i), f"each entry is `en:` (the English text of flows.yaml) and `{code}:` "
+                                  "(its translation)")
             continue
         key = english.strip()
         if key in found.texts:

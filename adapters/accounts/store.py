@@ -94,7 +94,7 @@ def link(session: Session, phone: str, account: dict[str, Any], now: datetime,
     if email:
         others = sa.or_(others, col(WhatsAppUser.email) == email)
     previous = session.execute(
-        sa.select(WhatsAppUser.language)
+        sa.select(col(WhatsAppUser.language))
         .where(col(WhatsAppUser.phone) != phone, col(WhatsAppUser.linked).is_(True), others,
                col(WhatsAppUser.language).is_not(None))
     ).scalars().first()
