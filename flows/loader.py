@@ -67,7 +67,9 @@ def check_text(
     if spec is not None and translations:
         found_translations, checked.translations = check_translations(source, spec, translations, actions)
         found.extend(found_translations)
-    checked.problems = sorted([*report.problems, *found], key=lambda p: (p.line, p.column))
+    # This file's problems first, then each translation's, its summary (line 0: the whole file) last.
+    checked.problems = sorted([*report.problems, *found],
+                              key=lambda p: (p.file != file, p.file, p.line == 0, p.line, p.column))
     return spec, checked
 
 

@@ -82,8 +82,8 @@ def _coverage(source: Source, english: list[Wording], translation: Translation) 
                                "(reworded or removed): this translation is never used", line, column, "note",
                                translation.file))
     done = len(english) - len(missing)
-    out.append(Problem(code, f"{translation.name}: {done} of {len(english)} texts translated, {len(missing)} "
-                       "sent in English", 1, 1, "note", translation.file))
+    out.append(Problem("", f"{translation.name} ({code}): {done} of {len(english)} texts translated, {len(missing)} "
+                       "sent in English", 0, 0, "note", translation.file))
     return out
 
 

@@ -71,8 +71,8 @@ def test_check_notes_each_untranslated_text_at_its_english_and_each_orphan_at_th
     assert (browse.file, browse.line) == ("flows.yaml", line_of(FLOWS, "title: Browse"))
     [orphan] = [p for p in notes if "no longer a text" in p.message]
     assert (orphan.file, orphan.line) == ("translations/pcm.yaml", line_of(GOOD, "Old Pidgin"))
-    [count] = [p for p in notes if p.path == "pcm"]
-    assert count.message == f"Pidgin: 2 of {len(english)} texts translated, {len(english) - 2} sent in English"
+    [count] = [p for p in notes if p.line == 0]
+    assert count is problems[-1] and count.message == f"Pidgin (pcm): 2 of {len(english)} texts translated, {len(english) - 2} sent in English"
 
 
 @pytest.mark.parametrize(("english", "translated", "expected"), [
