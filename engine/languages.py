@@ -47,7 +47,7 @@ def ask(step: Step, then: Target) -> None:
     conv.offered = [Offer(id=f"{PREFIX}{code}", title=name, trigger=f"{PREFIX}{code}")
                     for code, name in flows.languages]
     message = fit_message(OutboundMessage(
-        to=conv.phone, kind="buttons", text=flows.render(spec.question, step.scope()),
+        to=conv.phone, kind="buttons", text=flows.render(spec.question, step.scope()).strip(),
         buttons=[Button(offer.id, offer.title) for offer in conv.offered]))
     conv.prompt = message.to_dict()
     step.turn.messages.append(message)
