@@ -30,7 +30,7 @@ PREFIX = "language:"
 
 def needs_asking(step: Step) -> bool:
     """Whether the user must pick a language before the next state: there is a choice and none was made."""
-    return bool(step.flows.languages) and not step.conversation.language
+    return step.asks_language and bool(step.flows.languages) and not step.conversation.language
 
 
 def asking(conversation: Conversation) -> bool:

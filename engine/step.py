@@ -53,6 +53,8 @@ class Step:
         self.conversation = (conversation.working_copy() if conversation is not None
                              else Conversation(phone=event.phone, flow="", state=""))
         self.steps = 0
+        #: Whether a user whose language is unknown is asked before the next state (not in a timer's move).
+        self.asks_language = True
         self.missing: list[str] = []
         self.origin = None if conversation is None else Target(conversation.flow, conversation.state)
 

@@ -68,6 +68,7 @@ async def fire(engine: Engine, timer: Timer, *, in_window: bool) -> Turn | None:
         timeout = state.timeouts[timer.index]
         step = Step(engine.flows, InboundEvent(phone=timer.phone), conversation, actions=engine.actions,
                     now=engine.clock(), counts=engine.counts)
+        step.asks_language = False  # the question waits for the user's own next message
         if timeout.say and in_window:
             step.say_text(flows.render(timeout.say, step.scope()))
         if timeout.goto:
