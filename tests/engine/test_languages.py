@@ -13,6 +13,7 @@ import fakeredis
 import pytest
 
 from engine.events import InboundEvent
+from engine.timeouts import fire, timers_for
 from engine.interpreter import Engine
 from tests.engine.conftest import SAMPLE, Backend, make_engine
 from tests.shipped import edited, states_of
@@ -37,6 +38,7 @@ def with_languages(data: dict[str, Any]) -> None:
     data["session"]["remember_language"] = "test.remember"
     data["languages"] = {"name": "English", "question": QUESTION}
     data["commands"]["language"] = {"keywords": ["language"], "set": {"language": None}, "goto": "@menu"}
+    states_of(data, "seeker")["count"]["timeouts"] = [{"after": "1d", "goto": "@menu"}]
     states_of(data, "seeker")["counted"]["say"] = "You said {{ how_many }} {{ plural(how_many, 'thing', 'things') }}."
     data["notifications"] = {"nudge": {"variables": ["what"], "text": "Remember {{ what }}.",
                                        "template": {"name": "nudge"}}}
@@ -164,3 +166,19 @@ async def test_without_translations_nobody_is_asked(tmp_path: Path, backend: Bac
     engine = make_engine(path, backend, fakeredis.FakeAsyncRedis())
     turn = await say(engine, "hi")
     assert texts(turn) == "Welcome! Send your email."
+
+
+async def test_a_timers_move_never_asks_the_question(engine: Engine) -> None:
+    await engine.preset_language(PHONE, "en")
+    await say(engine, "hi")
+    await say(engine, "ada@example.com")
+    await say(engine, "Count", kind="button", reply_id="count")
+    async with engine.store.checkout(PHONE) as checkout:  # a conversation from before languages existed
+        assert checkout.conversation is not None
+        checkout.conversation.language = ""
+        await checkout.commit(checkout.conversation)
+    [timer] = timers_for(engine, await engine.store.load(PHONE))
+    turn = await fire(engine, timer, in_window=True)
+    assert turn is not None and (turn.flow, turn.state) == ("seeker", "menu") and QUESTION not in texts(turn)
+    turn = await say(engine, "menu")  # the user's own next message is asked
+    assert texts(turn) == QUESTION
