@@ -13,8 +13,8 @@ import fakeredis
 import pytest
 
 from engine.events import InboundEvent
-from engine.timeouts import fire, timers_for
 from engine.interpreter import Engine
+from engine.timeouts import fire, timers_for
 from tests.engine.conftest import SAMPLE, Backend, make_engine
 from tests.shipped import edited, states_of
 
