@@ -56,7 +56,7 @@ def check_translations(source: Source, spec: FlowFile, translations: Sequence[Tr
         if len(translation.name) > limits.BUTTON_TITLE:
             found.append(Problem("name", f"`{translation.name}` is {len(translation.name)} chars; it is a button "
                                  f"title in the language question (WhatsApp allows {limits.BUTTON_TITLE})",
-                                 1, 1, "error", translation.file))
+                                 *translation.name_where, "error", translation.file))
         for command, (line, column) in translation.keyword_where.items():
             if command not in spec.commands:
                 found.append(Problem(f"keywords.{command}", f"no command `{command}` in {source.file} "

@@ -38,6 +38,7 @@ class Translation:
     where: dict[str, tuple[int, int]] = field(default_factory=dict)
     keywords: dict[str, list[str]] = field(default_factory=dict)
     keyword_where: dict[str, tuple[int, int]] = field(default_factory=dict)
+    name_where: tuple[int, int] = (1, 1)
     problems: list[Problem] = field(default_factory=list)
 
     def get(self, english: str) -> str | None:
@@ -70,6 +71,7 @@ def read_translation(text: str, file: str, code: str) -> Translation:
     name = data.get("name")
     if isinstance(name, str) and name.strip():
         found.name = name.strip()
+        found.name_where = source.locate(("name",))
     else:
         problem(("name",), "`name` is required: the language's name as offered in the language question")
     unknown = sorted(set(data) - {"code", "name", "keywords", "texts"})

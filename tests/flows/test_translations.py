@@ -96,7 +96,7 @@ def test_a_badly_shaped_file_and_an_unknown_command_are_errors() -> None:
     report, _ = check(text)
     messages = [e.message for e in report.errors]
     assert any("`code: yo` but the file is named pcm.yaml" in m for m in messages)
-    assert any("is a button title in the language question" in m for m in messages)
+    assert [e.line for e in report.errors if "is a button title in the language question" in e.message] == [2]
     assert any("no command `menuu`" in m for m in messages)
     assert sum("each entry is `en:`" in m for m in messages) == 2
 
