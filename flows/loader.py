@@ -16,7 +16,7 @@ from flows.problems import FlowsError, Problem
 from flows.recovery import recover
 from flows.schema import FlowFile
 from flows.source import Source, dotted, parse
-from flows.translation_checks import check_translations, plural_notes
+from flows.translation_checks import check_translations, language_sets, plural_notes
 from flows.translations import Translation, load_translations
 
 
@@ -64,6 +64,9 @@ def check_text(
     checked = FlowChecker(spec or recovered.spec, source, actions).run()  # type: ignore[union-attr]
     found = [p for p in checked.problems if recovered is None or recovered.keep(p)]
     found.extend(plural_notes(source))
+    if spec is not None:
+        codes = [spec.languages.code] if spec.languages else []
+        found.extend(language_sets(source, [*codes, *(t.code for t in translations)]))
     if spec is not None and translations:
         found_translations, checked.translations = check_translations(source, spec, translations, actions)
         found.extend(found_translations)

@@ -17,7 +17,7 @@ from flows.checks import ActionSignatures, FlowChecker
 from flows.plurals import handwritten_plural
 from flows.problems import Problem
 from flows.schema import FlowFile
-from flows.source import Source, dotted
+from flows.source import Path, Source, dotted
 from flows.texts import Wording, wordings
 from flows.translations import Translation, translate
 
@@ -36,6 +36,29 @@ def plural_notes(source: Source) -> list[Problem]:
                            "{{ plural(n, 'one form', 'other form') }}, which follows each language's rule",
                            severity="note")
             for w in wordings(source.data) if (found := handwritten_plural(w.text))]
+
+
+def language_sets(source: Source, codes: Sequence[str]) -> list[Problem]:
+    """`set: {language: x}` anywhere: x must be null (ask again), a language on offer, or a template."""
+    found: list[Problem] = []
+
+    def walk(node: object, path: Path) -> None:
+        if isinstance(node, dict):
+            values = node.get("set")
+            if isinstance(values, dict) and "language" in values:
+                value = values["language"]
+                if value not in (None, "") and not (isinstance(value, str) and "{" in value) and value not in codes:
+                    found.append(source.problem((*path, "set", "language"),
+                                                f"`{value}` is not a language on offer ({', '.join(codes) or 'none'}); "
+                                                "null asks the user again"))
+            for key, child in node.items():
+                walk(child, (*path, key))
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                walk(child, (*path, index))
+
+    walk(source.data, ())
+    return found
 
 
 def check_translations(source: Source, spec: FlowFile, translations: Sequence[Translation],

@@ -143,3 +143,16 @@ def test_check_points_hand_written_english_plurals_at_plural() -> None:
     _, report = check_text(flows)
     [note] = [p for p in report.problems if "plural rule written by hand" in p.message]
     assert note.severity == "note" and note.path == "seeker.menu.say.text"
+
+
+def test_setting_a_language_nobody_offers_is_an_error() -> None:
+    def sets(data: dict[str, Any]) -> None:
+        data["commands"]["pidgin"] = {"keywords": ["pidgin"], "set": {"language": "pcm"}, "goto": "@menu"}
+        data["commands"]["ask"] = {"keywords": ["ask"], "set": {"language": None}, "goto": "@menu"}
+
+    flows = edited(sets, FLOWS)
+    _, report = check_text(flows)
+    [error] = report.errors
+    assert error.path == "commands.pidgin.set.language" and "`pcm` is not a language on offer (en)" in error.message
+    report, _ = check(GOOD, flows)
+    assert not report.errors  # with translations/pcm.yaml it is
