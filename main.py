@@ -31,6 +31,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.redis import connect_redis
     from app.runtime import action_signatures, build_actions
     from flows.loader import check_text
+    from flows.translations import load_translations
 
     path = Path(args.file or settings.flows_path)
     try:
@@ -41,7 +42,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     signatures = None
     if not args.no_actions:
         signatures = asyncio.run(_signatures(settings, connect_redis, build_actions, action_signatures))
-    spec, report = check_text(text, str(path), signatures)
+    spec, report = check_text(text, str(path), signatures, load_translations(path))
     for problem in report.problems:
         if problem.severity == "error" or args.verbose or problem.severity == "warning":
             print(problem.format())

@@ -20,6 +20,7 @@ from engine.compiler import CompiledFlows
 from flows.checks import ActionSignatures
 from flows.loader import load_flows
 from flows.problems import FlowsError
+from flows.translations import translation_files
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +105,12 @@ class FlowsReloader:
         return True
 
     def _fingerprint(self) -> tuple[float, str]:
+        """The newest mtime and a hash of flows.yaml and its translations (a translation edit reloads too)."""
         try:
-            raw = self.path.read_bytes()
-            return self.path.stat().st_mtime, hashlib.sha256(raw).hexdigest()
+            files = [self.path, *translation_files(self.path)]
+            digest = hashlib.sha256()
+            for file in files:
+                digest.update(file.name.encode() + b"\0" + file.read_bytes())
+            return max(file.stat().st_mtime for file in files), digest.hexdigest()
         except OSError:
             return 0.0, ""

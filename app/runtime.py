@@ -123,12 +123,13 @@ def whatsapp_code_delivery(runtime: Runtime, sender: Callable[[], Sender]) -> Co
     the 24-hour window, its approved template outside. `sender` is looked up per call (the web app owns it)."""
 
     async def deliver(phone: str, code: str, minutes: int) -> None:
-        last = await runtime.linking.last_inbound(phone)
+        user = await runtime.linking.get_user(phone)
+        last = user.last_inbound_at if user is not None else None
         if last is not None and last.tzinfo is None:
             last = last.replace(tzinfo=UTC)
         in_window = last is not None and runtime.engine.clock() - last < WINDOW
         message = runtime.engine.notification("link_code", phone, {"code": code, "minutes": minutes},
-                                               in_window=in_window)
+                                               in_window=in_window, language=(user.language or "") if user else "")
         result = await sender().send(message)
         if not (result.ok or result.queued):
             raise CodeNotSent(f"WhatsApp error {result.error_code}")

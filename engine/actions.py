@@ -24,6 +24,8 @@ class ActionContext:
     vars: dict[str, Any]
     now: datetime
     profile_name: str | None = None
+    #: The user's language code ("" while unknown), e.g. to keep it on the account when linking.
+    language: str = ""
 
 
 Action = Callable[..., Awaitable[Any]]

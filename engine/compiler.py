@@ -13,6 +13,7 @@ the machine was being used as, without the cost.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -45,18 +46,45 @@ class CompiledFlows:
         self.loaded = loaded
         self.spec: FlowFile = loaded.spec
         self.hash = loaded.hash
-        self.env = create_environment()
+        #: The languages users may pick, this file's first: (code, name); empty when there is nothing to pick.
+        self.languages: list[tuple[str, str]] = list(loaded.languages)
+        self.language = self.default_language = loaded.spec.languages.code if loaded.spec.languages else "en"
         self.table, self.command_table = _table(self.spec)
         #: (flow, state, trigger) -> `@return`/`@menu`/`@start` of a shared flow, resolved when taken.
         self.dynamic = _dynamic(self.spec)
         self.flow_by_role: dict[str, str] = {flow.role: name for name, flow in self.spec.flows.items()}
+        self._use(self.spec, self.language)
+        #: These flows in each language, built on first use and shared by all of them.
+        self.variants: dict[str, CompiledFlows] = {self.language: self}
+
+    def _use(self, spec: FlowFile, language: str) -> None:
+        """Take the texts (and command keywords) of `spec`, rendered with `language`'s plural rule."""
+        self.spec, self.language = spec, language
+        self.env = create_environment(language)
         self.commands = [
             CompiledCommand(name, cmd, frozenset(keyword_form(k) for k in cmd.keywords), frozenset(cmd.ids))
-            for name, cmd in self.spec.commands.items()
+            for name, cmd in spec.commands.items()
         ]
         self.template = lru_cache(maxsize=4096)(self._template)
         self.keywords = lru_cache(maxsize=1024)(self._keywords)
         self.expression = lru_cache(maxsize=4096)(self._expression)
+
+    def in_language(self, code: str) -> CompiledFlows:
+        """These flows with the texts of language `code` (a translated text falls back to this file's own);
+        the same states, edges and transition table, so a user can switch language anywhere."""
+        found = self.variants.get(code or self.default_language)
+        if found is not None:
+            return found
+        spec = self.loaded.translations.get(code)
+        if spec is None:
+            return self.variants[self.default_language]
+        variant = copy.copy(self)  # keeps a subclass's extras (test coverage's edge recorder)
+        variant._use(spec, code)
+        self.variants[code] = variant
+        return variant
+
+    def offers_language(self, code: str) -> bool:
+        return any(code == offered for offered, _ in self.languages)
 
     # -- lookups ---------------------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ class Conversation:
     `stack` holds one frame per shared flow the user is inside (`subflow:`), innermost last: the caller's
     flow and state to come back to and the arguments it passed. It is empty in a role's own flow, and at
     most `engine.subflows.MAX_DEPTH` deep. A conversation stored before it existed loads with none.
+    `language` is the code the user reads ("" while unknown: the engine asks before the next state).
+    A conversation with no `flow` holds only a language chosen (or preset) before it began.
     """
 
     phone: str
@@ -33,6 +35,7 @@ class Conversation:
     version: int = 0
     flows_hash: str = ""
     updated_at: float = 0.0
+    language: str = ""
 
     def dumps(self) -> str:
         # Not dataclasses.asdict: it deep-copies every nested value, which dominated the step time; and

@@ -7,14 +7,16 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from engine import languages
 from engine.asks import answer, wrong_answer
 from engine.compiler import CompiledCommand, keyword_form
 from engine.matching import MAX_INPUT, capture, normalize
-from engine.movement import choose, follow, reprompt, run_command
+from engine.movement import choose, enter, follow, reprompt, run_command
 from engine.notification_taps import follow_notification_tap, notification_choice
 from engine.offers import Offer
 from flows.edges import OTHERWISE, route_trigger
 from flows.schema import Route
+from flows.targets import Target
 
 if TYPE_CHECKING:
     from engine.step import Step
@@ -33,6 +35,13 @@ async def respond(step: Step, first: bool = False) -> bool:
     state = flows.state(conv.flow, conv.state)
     assert state is not None
     conv.vars["input"] = event.text[:1000]
+    if languages.asking(conv) and not _answers(conv.offered, event.reply_id, keyword_form(event.text)):
+        # Not an answer to the language question: this file's language, and the message is for the state.
+        step.set_language(step.base.default_language)
+        conv.offered, conv.prompt = [], None
+        if not await respond(step, first=True):
+            await enter(step, Target(conv.flow, conv.state))
+        return True
     if event.kind == "other" or (event.kind == "location" and not any(r.capture == "location" for r in state.on)):
         step.say_text(flows.spec.messages.get("unsupported_message", ""))
         return True
@@ -90,6 +99,12 @@ async def respond(step: Step, first: bool = False) -> bool:
     else:
         await reprompt(step)
     return True
+
+
+def _answers(offered: list[Offer], reply_id: str | None, typed: str) -> bool:
+    if reply_id is not None:
+        return any(o.id == reply_id for o in offered)
+    return offer_for_text(offered, typed) is not None
 
 
 def offer_for_text(offered: list[Offer], typed: str) -> Offer | None:

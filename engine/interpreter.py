@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from engine import languages
 from engine.actions import ActionRegistry
 from engine.compiler import CompiledFlows
 from engine.context import turn_scope
@@ -58,6 +59,8 @@ class Engine:
     async def schedule_timers(self, conversation: Conversation | None) -> None:
         """Hand the timeouts of the state a turn leaves the user in to `timers`. Safe before the commit: a
         timer names the commit stamp, so one whose turn was never committed finds nothing to do."""
+        if conversation is not None and languages.asking(conversation):
+            return  # the state's timeouts start once it has been entered, after the question
         found = timers_for(self, conversation) if self.timers is not None else []
         if not found or self.timers is None:
             return
@@ -105,19 +108,20 @@ class Engine:
             await self.schedule_timers(turn.conversation)
         return turn
 
-    def notice(self, phone: str, key: str, **values: object) -> OutboundMessage:
-        flows = self.flows
+    def notice(self, phone: str, key: str, *, language: str = "", **values: object) -> OutboundMessage:
+        flows = self.flows.in_language(language)
         text = flows.spec.messages.get(key, "")
         scope = {"messages": flows.spec.messages, **values}
         return fit_message(OutboundMessage(to=phone, text=flows.render(text, scope)))
 
     def notification(
-        self, name: str, phone: str, values: dict[str, Any], *, in_window: bool
+        self, name: str, phone: str, values: dict[str, Any], *, in_window: bool, language: str = ""
     ) -> OutboundMessage:
-        """A business-initiated message: free-form inside the 24-hour window, its template outside."""
-        flows = self.flows
+        """A business-initiated message: free-form inside the 24-hour window, its template outside; in the
+        recipient's `language` (this file's own when unknown)."""
+        flows = self.flows.in_language(language)
         spec = flows.spec.notifications[name]
-        scope = {"messages": flows.spec.messages, **values}
+        scope = {"messages": flows.spec.messages, "language": flows.language, **values}
         if not in_window:
             params = [flows.render(p, scope) for p in spec.template.params]
             return OutboundMessage(
@@ -131,6 +135,14 @@ class Engine:
             message.buttons = [Button(flows.render(c.id, scope), flows.render(c.title, scope)) for c in spec.choices]
         return fit_message(message)
 
+    async def preset_language(self, phone: str, code: str) -> None:
+        """Treat `phone`'s language as chosen (a test's user who answered the question long ago)."""
+        async with self.store.checkout(phone) as checkout:
+            found = checkout.conversation
+            conversation = found or Conversation(phone=phone, flow="", state="")
+            conversation.language = code
+            await checkout.commit(conversation)
+
     async def start_as(self, phone: str, user: dict[str, Any] | None) -> Turn:
         """Begin a conversation for a known user (a linked demo user in `chat --as`) at their menu.
 
@@ -141,8 +153,11 @@ class Engine:
         state = flows.spec.flows[flow].menu
         async with self.store.checkout(phone) as checkout:
             previous = checkout.conversation
+            known = str((user or {}).get("language") or "")
+            language = (previous.language if previous else "") or (known if flows.offers_language(known) else "")
             conversation = Conversation(phone=phone, flow=flow, state=state, vars={"user": user},
-                                        flows_hash=flows.hash, version=previous.version if previous else 0)
+                                        flows_hash=flows.hash, version=previous.version if previous else 0,
+                                        language=language)
             step = Step(flows, InboundEvent(phone=phone), conversation, actions=self.actions, now=self.clock(),
                         counts=self.counts)
             turn = await step.start_at(Target(flow, state))

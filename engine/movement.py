@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from engine import paging
+from engine import languages, paging
 from engine.compiler import CompiledCommand
 from engine.conversation import plain
 from engine.failures import FlowLoop
@@ -33,6 +33,12 @@ MAX_STEPS = 25
 async def choose(step: Step, offer: Offer) -> None:
     """The user picked one of the offered choices: store its item, run its `set` and `say`, move on."""
     conv, flows = step.conversation, step.flows
+    if offer.trigger.startswith(languages.PREFIX):  # the language question: then where the user was going
+        code = offer.trigger.removeprefix(languages.PREFIX)
+        step.set_language(code if step.base.offers_language(code) else step.base.default_language)
+        await languages.remember(step, step.conversation.language)
+        await enter(step, Target(conv.flow, conv.state))
+        return
     if offer.trigger == paging.TRIGGER:
         await show_page(step, int((offer.item or {}).get("page") or 0))
         return
@@ -111,6 +117,9 @@ async def enter(step: Step, target: Target) -> None:
         if step.steps > MAX_STEPS:
             raise FlowLoop(f"more than {MAX_STEPS} states in one turn, last {target}")
         target = guard_role(step, target)
+        if languages.needs_asking(step):
+            languages.ask(step, target)
+            return
         state = flows.state(target.flow, target.state)
         if state is None:
             raise RuntimeError(f"unknown state {target}")

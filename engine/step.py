@@ -15,6 +15,7 @@ from collections.abc import MutableMapping
 from datetime import datetime
 from typing import Any
 
+from engine import languages
 from engine.actions import ActionContext, ActionRegistry
 from engine.compiler import CompiledFlows
 from engine.conversation import Conversation, plain
@@ -38,17 +39,22 @@ class Step:
 
     def __init__(self, flows: CompiledFlows, event: InboundEvent, conversation: Conversation | None, *,
                  actions: ActionRegistry, now: datetime, counts: MutableMapping[str, int]) -> None:
-        self.flows = flows
+        #: The flows in every language; `flows` is them in the user's language (`set_language`).
+        self.base = flows
+        self.flows = flows.in_language(conversation.language if conversation is not None else "")
         self.actions = actions
         self.counts = counts
         self.event = event
         self.now = now
         self.turn = Turn()
         self.loaded = conversation
-        self.fresh = conversation is None
+        # A conversation holding only a language (picked, or preset by a test) has not begun either.
+        self.fresh = conversation is None or not conversation.flow
         self.conversation = (conversation.working_copy() if conversation is not None
                              else Conversation(phone=event.phone, flow="", state=""))
         self.steps = 0
+        #: Whether a user whose language is unknown is asked before the next state (not in a timer's move).
+        self.asks_language = True
         self.missing: list[str] = []
         self.origin = None if conversation is None else Target(conversation.flow, conversation.state)
 
@@ -116,16 +122,24 @@ class Step:
                 # Guessing "unlinked" would show a linked user the linking welcome: fail, to be retried.
                 raise IdentifyError(f"{identify} failed: {type(exc).__name__}") from exc
         self.conversation.vars["user"] = plain(user) if user else None
+        known = user.get("language") if isinstance(user, dict) else None
+        if not self.conversation.language and isinstance(known, str) and self.base.offers_language(known):
+            self.set_language(known)  # the account's choice, made on another phone or before a reset
         flow = self.flows.flow_for_role(self.conversation.role)
         self.conversation.flow = flow
         await enter(self, Target(flow, self.flows.spec.flows[flow].start))
         if self.event.kind == "other" or self.conversation.state == "":
             return
-        # The first message may already answer the start state (an email, a menu number): use it.
-        welcome = list(self.turn.messages)
+        # The first message may already answer the start state (an email, a menu number, a notification's
+        # button): use it. Asked for a language first, the question then leads where that answer goes.
+        conv = self.conversation
+        welcome, question = list(self.turn.messages), (conv.flow, conv.state, conv.offered, conv.prompt)
         self.turn.messages.clear()
+        if languages.asking(conv):
+            conv.offered, conv.prompt = [], None
         if not await respond(self, first=True):
             self.turn.messages[:0] = welcome
+            conv.flow, conv.state, conv.offered, conv.prompt = question
 
     # -- what every job uses -------------------------------------------------------------------------
 
@@ -133,11 +147,21 @@ class Step:
         if text.strip():
             self.turn.messages.append(fit_message(OutboundMessage(to=self.conversation.phone, text=text)))
 
+    def set_language(self, code: str) -> None:
+        """Speak `code` from now on ("": unknown, so the engine asks before the next state)."""
+        self.conversation.language = code
+        self.flows = self.base.in_language(code)
+
     def apply_set(self, values: dict[str, Any]) -> None:
         if values:
             scope = self.scope()
             for key, raw in values.items():
-                self.conversation.vars[key] = plain(self.flows.value(raw, scope))
+                value = plain(self.flows.value(raw, scope))
+                if key == "language":  # the user's language, not a context value: null asks again
+                    if not value or self.base.offers_language(str(value)):
+                        self.set_language(str(value or ""))
+                    continue
+                self.conversation.vars[key] = value
 
     def scope(self) -> dict[str, Any]:
         """What templates see: the conversation's values and the builtins (`user`, `now`, `messages`...)."""
@@ -154,9 +178,10 @@ class Step:
             "today": self.now.date().isoformat(),
             "flow": conv.flow,
             "state": conv.state,
+            "language": self.flows.language,
         }
 
     def context(self) -> ActionContext:
         conv = self.conversation
         return ActionContext(phone=conv.phone, user=conv.vars.get("user"), vars=dict(conv.vars), now=self.now,
-                             profile_name=self.event.profile_name)
+                             profile_name=self.event.profile_name, language=conv.language)

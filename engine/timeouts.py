@@ -61,14 +61,16 @@ async def fire(engine: Engine, timer: Timer, *, in_window: bool) -> Turn | None:
         if conversation is None or (conversation.flow, conversation.state, conversation.updated_at) != (
                 timer.flow, timer.state, timer.stamp):
             return None
-        state = engine.flows.state(timer.flow, timer.state)
+        flows = engine.flows.in_language(conversation.language)  # the nudge in the user's language
+        state = flows.state(timer.flow, timer.state)
         if state is None or timer.index >= len(state.timeouts):
             return None
         timeout = state.timeouts[timer.index]
         step = Step(engine.flows, InboundEvent(phone=timer.phone), conversation, actions=engine.actions,
                     now=engine.clock(), counts=engine.counts)
+        step.asks_language = False  # the question waits for the user's own next message
         if timeout.say and in_window:
-            step.say_text(engine.flows.render(timeout.say, step.scope()))
+            step.say_text(flows.render(timeout.say, step.scope()))
         if timeout.goto:
             await follow(step, timeout_trigger(timer.index), timeout.goto)
         turn = step.finish()

@@ -36,6 +36,6 @@ class ConversationEngine(Protocol):
         `turn.conversation` (the store is not touched)."""
         ...
 
-    def notice(self, phone: str, key: str, **values: object) -> OutboundMessage:
-        """Render a shared message of flows.yaml (`messages.<key>`), e.g. `rate_limited`."""
+    def notice(self, phone: str, key: str, *, language: str = "", **values: object) -> OutboundMessage:
+        """Render a shared message of flows.yaml (`messages.<key>`), e.g. `rate_limited`, in `language`."""
         ...

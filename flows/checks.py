@@ -32,7 +32,7 @@ from flows.templating import create_environment
 BUILTINS = frozenset(
     {"user", "phone", "profile_name", "messages", "now", "today", "input", "error", "result", "flow",
      "state", "role", "range", "loop", "true", "false", "none", "True", "False", "None", "dict", "namespace",
-     "lipsum", "cycler", "joiner"}
+     "lipsum", "cycler", "joiner", "plural", "language"}
 )
 
 
@@ -42,6 +42,8 @@ class CheckReport:
     flows: int = 0
     states: int = 0
     transitions: int = 0
+    #: The spec in each other language whose translation has no errors, by code (flows.translation_checks).
+    translations: dict[str, FlowFile] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -225,6 +227,14 @@ class FlowChecker:
     def _check_session(self) -> None:
         if self.spec.session.identify:
             self.action(("session", "identify"), self.spec.session.identify, {})
+        if self.spec.session.remember_language:
+            self.action(("session", "remember_language"), self.spec.session.remember_language,
+                        {"language": "en"})
+        if self.spec.languages is not None:
+            self.template(("languages", "question"), self.spec.languages.question)
+            if len(self.spec.languages.name) > limits.BUTTON_TITLE:
+                self.add(("languages", "name"), f"`{self.spec.languages.name}` is a button title in the language "
+                                                f"question; WhatsApp allows {limits.BUTTON_TITLE} chars")
 
     def action(self, path: Path, name: str, args: dict[str, Any]) -> None:
         if self.actions is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -16,6 +17,8 @@ from flows.recovery import recover
 from flows.schema import FlowFile
 from flows.snippets import expand_snippets
 from flows.source import Source, dotted, parse
+from flows.translation_checks import check_translations, language_sets, plural_notes
+from flows.translations import Translation, load_translations
 
 
 @dataclass
@@ -27,6 +30,10 @@ class LoadedFlows:
     path: str
     sha256: str
     loaded_at: float = field(default_factory=time.time)
+    #: The spec in each other language (translations/<code>.yaml), by code.
+    translations: dict[str, FlowFile] = field(default_factory=dict)
+    #: Every language on offer, this file's first: (code, name).
+    languages: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def hash(self) -> str:
@@ -34,9 +41,12 @@ class LoadedFlows:
 
 
 def check_text(
-    text: str, file: str = "flows.yaml", actions: ActionSignatures | None = None
+    text: str, file: str = "flows.yaml", actions: ActionSignatures | None = None,
+    translations: Sequence[Translation] = (),
 ) -> tuple[FlowFile | None, CheckReport]:
-    """Everything wrong with `text`, as problems; the spec too when it passed the schema."""
+    """Everything wrong with `text` (and its `translations`), as problems; the spec too when it passed the schema.
+
+    The translated specs, by language, are in `report.translations`."""
     report = CheckReport()
     source, problems = parse(text, file)
     report.problems.extend(problems)
@@ -55,7 +65,16 @@ def check_text(
         return None, report
     checked = FlowChecker(spec or recovered.spec, source, actions).run()  # type: ignore[union-attr]
     found = [p for p in checked.problems if recovered is None or recovered.keep(p)]
-    checked.problems = _placed([*report.problems, *found], notes, snippet_problems)
+    found.extend(plural_notes(source))
+    if spec is not None:
+        codes = [spec.languages.code] if spec.languages else []
+        found.extend(language_sets(source, [*codes, *(t.code for t in translations)]))
+    if spec is not None and translations:
+        found_translations, checked.translations = check_translations(source, spec, translations, actions)
+        found.extend(found_translations)
+    # This file's problems first, then each translation's, its summary (line 0: the whole file) last.
+    checked.problems = sorted(_placed([*report.problems, *found], notes, snippet_problems),
+                              key=lambda p: (p.file != file, p.file, p.line == 0, p.line, p.column))
     return spec, checked
 
 
@@ -84,10 +103,17 @@ def load_flows(path: str | Path, actions: ActionSignatures | None = None) -> Loa
     except OSError as exc:
         raise FlowsError([Problem("", f"cannot read the file: {exc.strerror}", file=str(path))]) from None
     text = raw.decode("utf-8", errors="replace")
-    spec, report = check_text(text, str(path), actions)
+    translations = load_translations(path)
+    spec, report = check_text(text, str(path), actions, translations)
     if spec is None or report.errors:
         raise FlowsError(report.problems)
-    return LoadedFlows(spec=spec, report=report, path=str(path), sha256=hashlib.sha256(raw).hexdigest())
+    digest = hashlib.sha256(raw)
+    for translation in translations:  # a changed translation is a changed file: reload, `diff`
+        digest.update(Path(translation.file).read_bytes())
+    languages = [(spec.languages.code, spec.languages.name)] if spec.languages else []
+    languages += [(t.code, t.name) for t in translations if t.code in report.translations]
+    return LoadedFlows(spec=spec, report=report, path=str(path), sha256=digest.hexdigest(),
+                       translations=report.translations, languages=languages if len(languages) > 1 else [])
 
 
 def _schema_problems(exc: ValidationError, source: Source) -> list[Problem]:

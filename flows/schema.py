@@ -453,6 +453,24 @@ class Session(Model):
         None, description="Action that returns the linked user for a phone when a conversation starts.",
         examples=["accounts.identify"],
     )
+    remember_language: str | None = Field(
+        None, description="Action called with `language` when a linked user picks one, to keep it on the account.",
+        examples=["accounts.remember_language"],
+    )
+
+
+class Languages(Model):
+    """The language of this file's texts, and the question asked when a user's language is unknown.
+
+    Other languages are `translations/<code>.yaml` beside this file, keyed by this file's texts."""
+
+    code: str = Field("en", description="The language this file is written in.", examples=["en"])
+    name: str = Field(description="Its name as offered in the question (a button title, <= 20 chars).",
+                      examples=["English"], json_schema_extra=_fits(limits.BUTTON_TITLE))
+    question: str = Field(description="Asked once, before the first state, when the user's language is unknown "
+                                      "(and after `set: {language: null}`); the languages are its buttons.",
+                          examples=["🌍 Which language should I use?"],
+                          json_schema_extra=_fits(limits.INTERACTIVE_BODY))
 
 
 REQUIRED_MESSAGES = {
@@ -481,6 +499,9 @@ class FlowFile(Model):
     version: int = Field(1, description="The file format's version.", examples=[1])
     session: Session = Field(default_factory=Session, description="What runs when a conversation starts.",
                              examples=[{"identify": "accounts.identify"}])
+    languages: Languages | None = Field(None, description="This file's language and the language question; "
+                                                          "translations live in translations/<code>.yaml.",
+                                        examples=[{"name": "English", "question": "🌍 Which language?"}])
     messages: dict[str, str] = Field(description="Shared texts, available in templates as `messages`; "
                                                  "`error_<kind>` rewords an action failure of that kind.",
                                      examples=[{"not_understood": "Sorry, I didn't understand that."}],

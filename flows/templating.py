@@ -21,6 +21,8 @@ from jinja2.ext import Extension
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
+from flows.plurals import plural_function
+
 #: The longest text a template may render, or a value an expression may build (WhatsApp sends 4096).
 MAX_RESULT = 100_000
 #: The most items `range()` may give a loop.
@@ -174,7 +176,8 @@ def _bounded_widths(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     return bounded
 
 
-def create_environment() -> ImmutableSandboxedEnvironment:
+def create_environment(language: str = "en") -> ImmutableSandboxedEnvironment:
+    """The sandbox templates render in; `plural()` follows the plural rule of `language`."""
     env = BoundedSandbox(
         undefined=RecordingUndefined,
         finalize=_finalize,
@@ -186,6 +189,7 @@ def create_environment() -> ImmutableSandboxedEnvironment:
     )
     env.concat = bounded_concat  # type: ignore[method-assign]
     env.globals["range"] = bounded_range
+    env.globals["plural"] = plural_function(language)
     for name in ("center", "indent", "format", "wordwrap", "truncate"):
         env.filters[name] = _bounded_widths(name, env.filters[name])
     env.filters["money"] = money

@@ -46,6 +46,9 @@ def wordings(data: Any) -> Iterator[Wording]:
     """Every user-facing text in raw flows data (as parsed, before the schema), in file order."""
     if not isinstance(data, dict):
         return
+    languages = data.get("languages")
+    if isinstance(languages, dict):
+        yield from _text(("languages", "question"), languages.get("question"), limits.INTERACTIVE_BODY)
     for key, text in _items(data.get("messages")):
         yield from _text(("messages", key), text, limits.TEXT_BODY)
     for name, command in _items(data.get("commands")):
@@ -92,6 +95,12 @@ def _state(path: Path, state: dict[str, Any]) -> Iterator[Wording]:
         yield from _text((*path, "otherwise"), otherwise, limits.TEXT_BODY)
     elif isinstance(otherwise, dict):
         yield from _text((*path, "otherwise", "say"), otherwise.get("say"), limits.TEXT_BODY)
+    ask = state.get("ask")
+    if isinstance(ask, dict):
+        yield from _text((*path, "ask", "error"), ask.get("error"), limits.TEXT_BODY)
+    for i, timeout in enumerate(_list(state.get("timeouts"))):
+        if isinstance(timeout, dict):
+            yield from _text((*path, "timeouts", i, "say"), timeout.get("say"), limits.TEXT_BODY)
 
 
 def _choices(path: Path, choices: Any, key: str = "choices", single: bool = False) -> Iterator[Wording]:

@@ -4,6 +4,7 @@
 tests:
   - name: seeker books an inspection
     as: seeker                      # unlinked | seeker | agent | inspector
+    language: pcm                   # the language the user picked long ago (default en); `ask`: never asked
     clock: "2026-12-01T09:00:00+01:00"   # optional; steps may `advance: 6m`
     steps:
       - user: menu
@@ -129,7 +130,8 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
     world.actions.failing = False
     user = UserSession(world, str(test.get("phone") or phone_for(conv.path, name)))
     try:
-        await user.start(str(test.get("as", "unlinked")))
+        language = str(test.get("language") or conv.source.data.get("language") or "en")
+        await user.start(str(test.get("as", "unlinked")), None if language == "ask" else language)
         turn: Turn | None = None
         sent = ""
         # The first title the test tapped that was not on offer (stale on purpose, or renamed): a likely root cause.

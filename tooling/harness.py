@@ -141,9 +141,12 @@ class UserSession:
         self.phone = phone
         self.last: OutboundMessage | None = None
 
-    async def start(self, role: str) -> None:
+    async def start(self, role: str, language: str | None = "en") -> None:
+        """Begin as `role`, having picked `language` long ago (None: the user has never been asked)."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+        if language is not None:
+            await self.world.runtime.engine.preset_language(self.phone, language)
         if role != "unlinked":
             await link_demo_user(self.world.runtime, self.phone, role)
 
@@ -207,10 +210,11 @@ class UserSession:
         if name not in engine.flows.spec.notifications:
             raise ValueError(f"no notification `{name}` in flows.yaml "
                              f"(notifications: {', '.join(engine.flows.spec.notifications)})")
-        message = engine.notification(str(name), self.phone, dict(values), in_window=True)
+        conversation = await engine.store.load(self.phone)
+        message = engine.notification(str(name), self.phone, dict(values), in_window=True,
+                                      language=conversation.language if conversation else "")
         if message.kind in ("buttons", "list"):
             self.last = message
-        conversation = await engine.store.load(self.phone)
         return Turn(messages=[message], flow=conversation.flow if conversation else "",
                     state=conversation.state if conversation else "")
 

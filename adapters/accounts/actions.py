@@ -30,6 +30,15 @@ class LinkedUser(BaseModel):
     role: str = Field(description="seeker, agent or inspector", examples=["seeker"])
     email_masked: str = Field(examples=["s***@example.com"])
     phone: str = Field(examples=["+2348010000001"])
+    language: str | None = Field(None, description="the language code the user picked, if any", examples=["pcm"])
+
+
+class LanguageRemembered(BaseModel):
+    """Whether the phone's row took the language."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    remembered: bool = Field(examples=[True])
 
 
 class LinkStarted(BaseModel):
@@ -62,7 +71,10 @@ def register_account_actions(registry: ActionRegistry, service: LinkingService) 
         return await service.start_link(ctx.phone, str(email))
 
     async def verify_code(ctx: ActionContext, code: str) -> dict[str, Any]:
-        return await service.verify_code(ctx.phone, str(code))
+        return await service.verify_code(ctx.phone, str(code), ctx.language)
+
+    async def remember_language(ctx: ActionContext, language: str) -> dict[str, Any]:
+        return {"remembered": await service.remember_language(ctx.phone, str(language)[:16])}
 
     async def unlink(ctx: ActionContext) -> dict[str, Any]:
         await service.unlink(ctx.phone)
@@ -75,3 +87,5 @@ def register_account_actions(registry: ActionRegistry, service: LinkingService) 
     registry.register("accounts.verify_code", verify_code, result=LinkedUser, errors=VERIFY_ERRORS,
                       doc="Check the code; on success link the phone and return the user.")
     registry.register("accounts.unlink", unlink, result=Unlinked, doc="Remove this phone's link.")
+    registry.register("accounts.remember_language", remember_language, result=LanguageRemembered,
+                      doc="Keep the language this phone's user picked (the engine calls it, see `session:`).")

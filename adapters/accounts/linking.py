@@ -105,6 +105,7 @@ def public_user(user: WhatsAppUser) -> dict[str, Any]:
         "role": user.role,
         "email_masked": mask_email(user.email),
         "phone": user.phone,
+        "language": user.language,
     }
 
 
@@ -170,8 +171,10 @@ class LinkingService:
         await self._steady_answer(started, sent=account is not None)
         return {"email": mask_email(email), "expires_in": int(self.limits.code_ttl.total_seconds())}
 
-    async def verify_code(self, phone: str, code: str) -> dict[str, Any]:
-        """Check the latest code of `phone`; on success link the account and return the user."""
+    async def verify_code(self, phone: str, code: str, language: str = "") -> dict[str, Any]:
+        """Check the latest code of `phone`; on success link the account and return the user.
+
+        `language` is the one the user picked in the conversation, kept on the account."""
         phone = self._phone(phone)
         code = "".join((code or "").split())
         if await self._counter.hit(self._counter.key("link", "all", "guesses")) > self.limits.guesses_per_window:
@@ -201,7 +204,7 @@ class LinkingService:
         def consume_and_link(session) -> WhatsAppUser | None:
             if not store.consume_code(session, row.id, self.limits.max_attempts):
                 return None
-            return store.link(session, phone, account, now)
+            return store.link(session, phone, account, now, language or None)
 
         user = await self.db.run(consume_and_link)
         if user is None:  # someone used or burned it between our read and our write
@@ -221,9 +224,15 @@ class LinkingService:
         """Link without a code (the terminal chat's `--as seeker`). Never reachable from WhatsApp."""
         phone = self._phone(phone)
         now = self._clock()
-        linked = await self.db.run(lambda s: store.link(s, phone, user, now))
+        linked = await self.db.run(lambda s: store.link(s, phone, user, now, user.get("language")))
         log.info("demo link: %s as %s", mask_phone(phone), linked.role)
         return public_user(linked)
+
+    async def remember_language(self, phone: str, language: str) -> bool:
+        """Keep the language `phone`'s user picked; False when the phone has no row."""
+        phone = self._phone(phone)
+        now = self._clock()
+        return await self.db.run(lambda s: store.set_language(s, phone, language, now))
 
     # --- reads and bookkeeping -----------------------------------------------------------------
 

@@ -58,6 +58,8 @@ class WhatsAppUser(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320, index=True)
     linked: bool = Field(default=False, nullable=False)
     linked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    #: The language the user reads the bot in (a code of flows.yaml's languages); None until they pick one.
+    language: str | None = Field(default=None, max_length=16)
     last_inbound_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = Field(default_factory=_utc_now, sa_type=UtcDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=_utc_now, sa_type=UtcDateTime, nullable=False)

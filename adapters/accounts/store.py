@@ -82,13 +82,22 @@ def consume_code(session: Session, code_id: str, max_attempts: int) -> bool:
     return _changed(result) == 1
 
 
-def link(session: Session, phone: str, account: dict[str, Any], now: datetime) -> WhatsAppUser:
-    """Link `phone` to an Inspector account, removing that account's link from any other phone."""
+def link(session: Session, phone: str, account: dict[str, Any], now: datetime,
+         language: str | None = None) -> WhatsAppUser:
+    """Link `phone` to an Inspector account, removing that account's link from any other phone.
+
+    The phone keeps `language` (the one picked in this conversation), else its own, else the one the
+    account had on its previous phone, so a user who changes phones is not asked again."""
     account_id = str(account["id"])
     email = (account.get("email") or "").lower() or None
     others = col(WhatsAppUser.inspector_user_id) == account_id
     if email:
         others = sa.or_(others, col(WhatsAppUser.email) == email)
+    previous = session.execute(
+        sa.select(col(WhatsAppUser.language))
+        .where(col(WhatsAppUser.phone) != phone, col(WhatsAppUser.linked).is_(True), others,
+               col(WhatsAppUser.language).is_not(None))
+    ).scalars().first()
     session.execute(
         sa.update(WhatsAppUser)
         .where(col(WhatsAppUser.phone) != phone, col(WhatsAppUser.linked).is_(True), others)
@@ -102,10 +111,18 @@ def link(session: Session, phone: str, account: dict[str, Any], now: datetime) -
     user.email = email
     user.linked = True
     user.linked_at = now
+    user.language = language or user.language or previous
     user.updated_at = now
     session.add(user)
     session.flush()
     return user
+
+
+def set_language(session: Session, phone: str, language: str, now: datetime) -> bool:
+    result = session.execute(
+        sa.update(WhatsAppUser).where(col(WhatsAppUser.phone) == phone).values(language=language, updated_at=now)
+    )
+    return _changed(result) == 1
 
 
 def unlink(session: Session, phone: str, now: datetime) -> bool:

@@ -72,6 +72,14 @@ class JobContext:
             last = last.replace(tzinfo=UTC)
         return self.clock() - last < WINDOW
 
+    async def language_of(self, phone: str) -> str:
+        """The recipient's language: their conversation's, else their account's ("" when unknown)."""
+        conversation = await self.engine.store.load(phone)
+        if conversation is not None and conversation.language:
+            return conversation.language
+        user = await self.linking.get_user(phone)
+        return (user.language or "") if user is not None else ""
+
     async def notify(self, ctx: dict[str, Any], name: str, phone: str, values: dict[str, Any], marker: str) -> str:
         """Send notification `name` once per (`marker`, phone): 'sent', 'queued', 'duplicate' or 'failed'."""
         if not await self.store.claim(marker, phone):
@@ -79,7 +87,8 @@ class JobContext:
             return "duplicate"
         try:
             in_window = await self.in_window(phone)
-            message = self.engine.notification(name, phone, values, in_window=in_window)
+            message = self.engine.notification(name, phone, values, in_window=in_window,
+                                               language=await self.language_of(phone))
             result = await self.sender.send(message)
         except BaseException:
             await self.store.release(marker, phone)

@@ -260,7 +260,9 @@ class PartitionConsumer:
             if limit > 0 and load.rate_count > limit:
                 self.stats.rate_limited += 1
                 self.stats.metrics.message_rate_limited()
-                notice = [self.engine.notice(phone, "rate_limited")] if load.rate_count == limit + 1 else []
+                language = load.conversation.language if load.conversation is not None else ""
+                notice = [self.engine.notice(phone, "rate_limited", language=language)
+                          ] if load.rate_count == limit + 1 else []
                 if notice:
                     log.info("rate limit reached for %s: one notice sent, further messages dropped",
                              mask_phone(phone))
@@ -277,7 +279,9 @@ class PartitionConsumer:
                 self.stats.metrics.message_failed()
                 log.error("processing event %s for %s failed %d times; dead-lettered: %s", entry.id,
                           mask_phone(phone), self.options.max_attempts, error)
-                await self._commit_and_deliver(entry, None, 0, [self.engine.notice(phone, "internal_error")],
+                language = load.conversation.language if load.conversation is not None else ""
+                await self._commit_and_deliver(entry, None, 0, [self.engine.notice(phone, "internal_error",
+                                                                                   language=language)],
                                                dead=error)
                 return
             outcome = await self._commit_and_deliver(entry, turn.conversation, version, turn.messages, turn=turn)

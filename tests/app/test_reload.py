@@ -78,6 +78,25 @@ async def test_watch_and_sighup_pick_up_changes(tmp_path: Path) -> None:
         await world.aclose()
 
 
+async def test_a_translation_edit_is_picked_up_and_a_broken_one_refused(tmp_path: Path) -> None:
+    path, world, engine, reloader = await setup(tmp_path)
+    try:
+        english = engine.flows.spec.flows["seeker"].states["menu"].say.text
+        (tmp_path / "translations").mkdir()
+        pidgin = tmp_path / "translations" / "pcm.yaml"
+        pidgin.write_text(f"code: pcm\nname: Pidgin\ntexts:\n  - {{en: {english!r}, pcm: 'v0 Pidgin'}}\n",
+                          encoding="utf-8")
+        assert reloader.changed()
+        assert reloader.reload() == (True, [])
+        assert engine.flows.in_language("pcm").spec.flows["seeker"].states["menu"].say.text == "v0 Pidgin"
+        before = engine.flows
+        pidgin.write_text(pidgin.read_text(encoding="utf-8").replace("v0 Pidgin", "{{ oops"), encoding="utf-8")
+        ok, problems = reloader.reload()
+        assert not ok and engine.flows is before and any(str(pidgin) in p for p in problems)
+    finally:
+        await world.aclose()
+
+
 async def test_messages_stream_through_several_reloads(tmp_path: Path) -> None:
     path, world, engine, reloader = await setup(tmp_path)
     users = [f"+23470000000{i:02d}" for i in range(8)]

@@ -38,6 +38,12 @@ def settings_for(tmp_path: Path, **values) -> Settings:
                    **values))
 
 
+async def english(runtime, *phones: str) -> None:
+    """Users who picked English long ago (tests/conversations/pidgin.yaml covers the language question)."""
+    for phone in phones:
+        await runtime.engine.preset_language(phone, "en")
+
+
 async def say(runtime, phone: str, text: str = "", **kw):
     turn = await runtime.engine.handle(InboundEvent(phone=phone, text=text, **kw))
     return turn, "\n".join(m.text for m in turn.messages)
@@ -60,6 +66,7 @@ async def test_linking_conversation_with_the_code_from_a_real_smtp_exchange(tmp_
     runtime = build_runtime(settings_for(tmp_path, smtp_host="127.0.0.1", smtp_port=smtp.port), clock=clock)
     phone = "+2348055500001"
     try:
+        await english(runtime, phone)
         turn, text = await say(runtime, phone, "hi")
         assert turn.state == "welcome" and shows(say_text("unlinked", "welcome"), text)
         turn, text = await say(runtime, phone, f"/link {email}")
@@ -81,6 +88,7 @@ async def test_an_expired_code_says_so_and_offers_a_new_one(tmp_path, smtp):
     runtime = build_runtime(settings_for(tmp_path, smtp_host="127.0.0.1", smtp_port=smtp.port), clock=clock)
     phone = "+2348055500002"
     try:
+        await english(runtime, phone)
         await say(runtime, phone, "seeker@example.com")
         code = await asyncio.to_thread(smtp.last_code, "seeker@example.com")
         clock.now += timedelta(minutes=6)
@@ -112,6 +120,7 @@ async def test_journeys_over_real_http_and_a_race_for_the_last_place(tmp_path):
         runtime = build_runtime(settings_for(tmp_path, inspector_api_base_url=server.url))
         try:
             ada, bola = "+2348010000001", "+2348010000004"
+            await english(runtime, ada, bola, "+2348099900001")
             for phone, email in ((ada, "seeker@example.com"), (bola, "bola@example.com")):
                 user = await runtime.inspector.get_user_by_email(email)
                 await runtime.engine.start_as(phone, await runtime.linking.link_demo_user(phone, user.model_dump()))

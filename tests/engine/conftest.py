@@ -27,6 +27,7 @@ class Backend:
         self.items: list[dict[str, Any]] = [{"id": i, "name": f"Item {i}"} for i in range(12)]
         self.fail_items: str | None = None
         self.users: dict[str, dict[str, Any]] = {}
+        self.remembered: list[tuple[str, str]] = []  # (phone, language) kept on the account
 
 
 def sample_registry(backend: Backend) -> ActionRegistry:
@@ -43,6 +44,11 @@ def sample_registry(backend: Backend) -> ActionRegistry:
         user = {"id": "u1", "name": "Ada", "role": "seeker"}
         backend.users[ctx.phone] = user
         return user
+
+    @registry.action("test.remember")
+    async def remember(ctx: Any, language: str) -> Any:
+        backend.remembered.append((ctx.phone, language))
+        return {"remembered": True}
 
     @registry.action("test.items")
     async def items(ctx: Any, page: int) -> Any:

@@ -19,6 +19,7 @@ import yaml
 from flows.loader import check_text
 from flows.source import parse
 from flows.texts import Wording, wordings
+from flows.translations import load_translations, translation_files
 from tests.services import TEST_REDIS_URL
 from tests.shipped import ROOT, SHIPPED_FLOWS
 from tooling.conversations import run_paths
@@ -49,6 +50,31 @@ def rewrite(text: str) -> tuple[str, int]:
     return yaml.safe_dump(source.data, allow_unicode=True, sort_keys=False, width=1000), len(found)
 
 
+def rewrite_translation(flows_text: str, translation_text: str, code: str) -> tuple[str, int]:
+    """A translation of the rewritten flows: each English key rewritten as `rewrite` rewrites it (so it still
+    matches), and each translation rewritten the same way; how many entries that was."""
+    source, _ = parse(flows_text)
+    limits = {w.text.strip(): w.limit for w in wordings(source.data)}
+    data = yaml.safe_load(translation_text)
+    for entry in data["texts"]:
+        limit = limits.get(entry["en"].strip(), 4096)
+        entry["en"] = reword(Wording((), entry["en"], limit))
+        entry[code] = reword(Wording((), entry[code], limit))
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000), len(data["texts"])
+
+
+def write_reworded(folder: Path) -> Path:
+    """The shipped flows and their translations, every text rewritten, in `folder`."""
+    original = SHIPPED_FLOWS.read_text(encoding="utf-8")
+    copy = folder / "flows.yaml"
+    copy.write_text(rewrite(original)[0], encoding="utf-8")
+    for path in translation_files(SHIPPED_FLOWS):
+        (folder / "translations").mkdir(exist_ok=True)
+        text = rewrite_translation(original, path.read_text(encoding="utf-8"), path.stem)[0]
+        (folder / "translations" / path.name).write_text(text, encoding="utf-8")
+    return copy
+
+
 def flow_dependent_tests() -> list[str]:
     """Every test module that runs on the shipped flows (through tests/shipped.py or the jobs world)."""
     chosen = []
@@ -71,11 +97,18 @@ def test_every_text_is_rewritten_and_the_copy_is_still_valid(tmp_path: Path) -> 
     after = {w.label: w.text for w in wordings(parse(copy)[0].data)}
     assert count == len(before) > 150 and before.keys() == after.keys()
     assert all(after[label] != text for label, text in before.items())
+    # Translations follow their rewritten English: none is orphaned, none breaks a limit.
+    copy_path = write_reworded(tmp_path)
+    translations = load_translations(copy_path)
+    assert len(translations) == len(translation_files(SHIPPED_FLOWS))
+    spec, report = check_text(copy_path.read_text(encoding="utf-8"), str(copy_path), None, translations)
+    assert spec is not None and not report.errors, [p.format() for p in report.errors]
+    assert not [p for p in report.problems if "no longer a text" in p.message]
+    assert set(report.translations) == {t.code for t in translations}
 
 
 def test_python_tests_pass_on_reworded_flows_and_conversation_tests_fail_readably(tmp_path: Path) -> None:
-    copy = tmp_path / "flows.yaml"
-    copy.write_text(rewrite(SHIPPED_FLOWS.read_text(encoding="utf-8"))[0], encoding="utf-8")
+    copy = write_reworded(tmp_path)
     modules = flow_dependent_tests()
     assert "tests/app/test_reload.py" in modules and "tests/adapters/jobs/test_reminders.py" in modules
     # The conversation files pin wording on purpose; the tooling tests beside them must not. Left out too, to

@@ -22,7 +22,9 @@ def ctx(clock, phone: str = PHONE) -> ActionContext:
 
 
 async def test_actions_are_registered_with_their_arguments(registry):
-    assert list(registry) == ["accounts.identify", "accounts.start_link", "accounts.unlink", "accounts.verify_code"]
+    assert list(registry) == ["accounts.identify", "accounts.remember_language", "accounts.start_link",
+                              "accounts.unlink", "accounts.verify_code"]
+    assert registry.params("accounts.remember_language") == {"language"}
     assert registry.params("accounts.start_link") == {"email"}
     assert registry.params("accounts.verify_code") == {"code"}
     assert registry.params("accounts.identify") == set()
@@ -70,3 +72,24 @@ async def test_wrong_code_and_rate_limit_kinds(registry, smtp, clock):
     with pytest.raises(ActionError) as err:
         await registry.call("accounts.start_link", ctx(clock), {"email": "seeker@example.com"})
     assert err.value.kind == "rate_limited"
+
+
+async def test_the_language_picked_before_linking_is_kept_on_the_account_and_follows_it_to_a_new_phone(
+        registry, smtp, clock):
+    picked = ActionContext(phone=PHONE, user=None, vars={}, now=clock(), language="pcm")
+    await registry.call("accounts.start_link", picked, {"email": "agent@example.com"})
+    user = await registry.call("accounts.verify_code", picked, {"code": smtp.last_code("agent@example.com")})
+    assert user["language"] == "pcm"
+    assert (await registry.call("accounts.identify", ctx(clock), {}))["language"] == "pcm"
+
+    # The same account on another phone, linked without picking: the account's language comes along.
+    other = "+2348099990001"
+    await registry.call("accounts.start_link", ctx(clock, other), {"email": "agent@example.com"})
+    moved = await registry.call("accounts.verify_code", ctx(clock, other), {"code": smtp.last_code("agent@example.com")})
+    assert moved["language"] == "pcm"
+
+    assert await registry.call("accounts.remember_language", ctx(clock, other), {"language": "en"}) == {
+        "remembered": True}
+    assert (await registry.call("accounts.identify", ctx(clock, other), {}))["language"] == "en"
+    assert await registry.call("accounts.remember_language", ctx(clock, "+2348011112222"), {"language": "en"}) == {
+        "remembered": False}

@@ -65,6 +65,10 @@ def test_migrations_on_sqlite(sqlite_url):
     try:
         assert TABLES <= set(sa.inspect(engine).get_table_names())
         assert_schema_matches_models(engine)
+        assert "language" in {c["name"] for c in sa.inspect(engine).get_columns("whatsapp_users")}
+        downgrade_database(sqlite_url, "0001_accounts")  # back one step: the column goes, the rows stay
+        assert "language" not in {c["name"] for c in sa.inspect(engine).get_columns("whatsapp_users")}
+        upgrade_database(sqlite_url)
         downgrade_database(sqlite_url)
         assert not TABLES & set(sa.inspect(engine).get_table_names())
     finally:
@@ -93,6 +97,11 @@ def test_migrations_on_postgresql(pg_url):
         assert TABLES <= set(sa.inspect(engine).get_table_names(schema=schema))
         assert "alembic_version_accounts" in sa.inspect(engine).get_table_names(schema=schema)
         assert_schema_matches_models(engine)
+        columns = {c["name"]: c for c in sa.inspect(engine).get_columns("whatsapp_users", schema=schema)}
+        assert columns["language"]["nullable"] and columns["language"]["type"].length == 16
+        downgrade_database(url, "0001_accounts")
+        assert "language" not in {c["name"] for c in sa.inspect(engine).get_columns("whatsapp_users", schema=schema)}
+        upgrade_database(url)
         downgrade_database(url)
         assert not TABLES & set(sa.inspect(engine).get_table_names(schema=schema))
     finally:

@@ -46,6 +46,7 @@ async def test_each_role_links_with_the_emailed_code(service, smtp, email):
         "role": account["role"],
         "email_masked": email[0] + "***@example.com",
         "phone": PHONE,
+        "language": None,
     }
     assert await service.identify(PHONE) == user
     row = await service.get_user(PHONE)

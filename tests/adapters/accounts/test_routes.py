@@ -75,6 +75,7 @@ async def test_happy_path_code_goes_to_the_phone_not_the_email(client, smtp, pho
         "role": "agent",
         "email_masked": "a***@example.com",
         "phone": PHONE,
+        "language": None,
     }
     assert refreshed == [PHONE]
     response = await client.post(VERIFY, json={"phone_number": PHONE, "otp_code": code})
