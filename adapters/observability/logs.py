@@ -118,4 +118,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text", *, secrets: Iterab
         logger.setLevel(logging.NOTSET)  # the root's level decides (uvicorn.Config may set its own later)
     # httpx logs every request at INFO: useful only when debugging.
     logging.getLogger("httpx").setLevel(logging.NOTSET if level.upper() == "DEBUG" else logging.WARNING)
+    # SQLAlchemy logs every statement and its parameters at INFO once its logger follows the root (it sets
+    # WARNING on import for that reason): keep its warnings only, whatever LOG_LEVEL says.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     return handler

@@ -185,3 +185,22 @@ def test_third_party_records_are_masked_and_correlated_in_process():
     assert all(r["turn_id"] == records[0]["turn_id"] and r["flow"] == "seeker" and r["state"] == "menu"
                and r["wamid"] == "wamid.X1" and r["phone"] == "+2348*******78" for r in records)
     assert "ValueError" in records[-1]["exc"] and "+2348*******78" in records[-1]["exc"]
+
+
+def test_sql_statements_and_their_parameters_stay_out_of_the_log_at_any_level():
+    import sqlalchemy
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        for level in ("INFO", "DEBUG"):
+            configure_logging(level, "text", stream=stream)
+            engine = sqlalchemy.create_engine("sqlite://")
+            with engine.connect() as connection:
+                connection.execute(sqlalchemy.text("SELECT :phone"), {"phone": "+2348012345678"})
+            engine.dispose()
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    assert "SELECT" not in stream.getvalue() and "2348012345678" not in stream.getvalue()
