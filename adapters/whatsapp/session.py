@@ -125,8 +125,8 @@ class GraphSession:
     async def request(self, method: str, url: str, *, json: Any = None, params: Any = None,
                       **other: Any) -> GraphResponse | httpx.Response:
         if other:  # files, data, content, per-request headers: not a send, take the general road
-            headers = {**dict(self.headers.items()), **dict(other.pop("headers", None) or {})}
-            return await self._general().request(method, url, json=json, params=params, headers=headers, **other)
+            forwarded = {**dict(self.headers.items()), **dict(other.pop("headers", None) or {})}
+            return await self._general().request(method, url, json=json, params=params, headers=forwarded, **other)
         target = self._url(url)
         if params:
             target = target.update_query({k: str(v) for k, v in params.items() if v is not None})
