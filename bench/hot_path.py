@@ -24,9 +24,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis  # noqa: E402
 
-from bench.procs import Service  # noqa: E402
+from bench.procs import TICKS, Service  # noqa: E402
 from bench.webhook import ROOT, Checkout, measure, profile_project, run_load, start_project  # noqa: E402
 from tests.redis_servers import free_port, redis_server  # noqa: E402
+
+
+def user_sys_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of one process (serve with one worker is one process)."""
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    fields = raw[raw.rindex(")") + 2:].split()
+    return int(fields[11]) / TICKS, int(fields[12]) / TICKS
 
 
 def main() -> None:
@@ -66,9 +73,13 @@ def main() -> None:
             run_load(args, server, events, "warm", 2349800000000, 10, 2)
             cpu = []
             for index in range(args.rounds):
+                user, system = user_sys_seconds(server.pid)
                 r = measure(args, server, events, graph, rds, f"h{index}", 2340000000000 + index * 100000)
+                user2, system2 = user_sys_seconds(server.pid)
                 cpu.append(r["cpu_ms_per_msg"])
-                print(f"round {index + 1}: {r['messages']} msgs  CPU {r['cpu_ms_per_msg']:.3f} ms/msg  "
+                n = max(1, r["messages"])
+                print(f"round {index + 1}: {r['messages']} msgs  CPU {r['cpu_ms_per_msg']:.3f} ms/msg (user "
+                      f"{1000 * (user2 - user) / n:.2f}, system {1000 * (system2 - system) / n:.2f})  "
                       f"Graph {r['graph_calls_per_msg']} calls/msg  Redis CPU {r['redis_ms_per_msg']:.3f} ms/msg  "
                       f"{r['msg_per_s']:.0f} msg/s  ack p99 {r['ack_p99']} ms  lost {r['lost']} "
                       f"dup {r['duplicated']}", flush=True)
