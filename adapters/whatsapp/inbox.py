@@ -85,7 +85,7 @@ class StreamInbox:
         calls = []
         for partition, group in by_partition.items():
             keys = [self.keys.stream(partition)]
-            args: list[str] = []
+            args: list[str | bytes] = []
             for event in group:
                 # An event without a wamid (never from Meta) is claimed by a unique key: never a duplicate.
                 keys.append(self.keys.seen(partition, event.wamid or f"nowamid:{time.time_ns()}:{id(event)}"))
