@@ -48,6 +48,7 @@ class _Connection(asyncio.Protocol):
         self.waiter: asyncio.Future[WireResponse] | None = None
         self.closed = False
         self.idle_since = 0.0
+        self.timer: asyncio.TimerHandle | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -92,6 +93,7 @@ class _Connection(asyncio.Protocol):
         self.body.append(body)
 
     def on_message_complete(self) -> None:
+        self.stop_timer()
         if self.closed is False:
             self.keep_alive = self.parser.should_keep_alive()
         if self.waiter is not None and not self.waiter.done():
@@ -104,6 +106,7 @@ class _Connection(asyncio.Protocol):
             self.waiter.set_result(WireResponse(self.status, self.headers, content))
 
     def _fail(self, error: WireError) -> None:
+        self.stop_timer()
         self.keep_alive = False
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(error)
@@ -111,13 +114,26 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
     # used by Wire
-    def send(self, request: bytes) -> asyncio.Future[WireResponse]:
+    def send(self, request: bytes, read_timeout: float | None) -> asyncio.Future[WireResponse]:
+        """Write the request; the answer resolves the future, or ReadTimeout after `read_timeout` seconds
+        (a timer on the loop: cheaper than an `asyncio.timeout` scope per request)."""
         assert self.transport is not None
         self._reset()
         self.parser = httptools.HttpResponseParser(self)
-        self.waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter = self.waiter = loop.create_future()
+        if read_timeout is not None:
+            self.timer = loop.call_later(read_timeout, self._time_out)
         self.transport.write(request)
-        return self.waiter
+        return waiter
+
+    def _time_out(self) -> None:
+        self._fail(WireError(httpx.ReadTimeout, "read timed out"))
+
+    def stop_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 def _framed(headers: list[tuple[bytes, bytes]]) -> bool:
@@ -168,27 +184,27 @@ class Wire:
         host = origin[1] if url.port is None else f"{origin[1]}:{origin[2]}"
         message = (f"{method} {target} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n".encode("ascii")
                    + head + b"\r\n" + body)
-        try:
-            async with asyncio.timeout(connect_timeout):
-                await slots.acquire()
-        except TimeoutError:
-            raise httpx.PoolTimeout("no connection free in time") from None
-        connection = None
-        try:
+        if slots.locked():  # every connection busy: wait for one, at most the connect timeout
             try:
                 async with asyncio.timeout(connect_timeout):
-                    connection = self._reuse(origin) or await self._connect(origin)
+                    await slots.acquire()
             except TimeoutError:
-                raise httpx.ConnectTimeout("connect timed out") from None
+                raise httpx.PoolTimeout("no connection free in time") from None
+        else:
+            await slots.acquire()
+        connection = None
+        try:
+            connection = self._reuse(origin)
+            if connection is None:
+                try:
+                    async with asyncio.timeout(connect_timeout):
+                        connection = await self._connect(origin)
+                except TimeoutError:
+                    raise httpx.ConnectTimeout("connect timed out") from None
             try:
-                async with asyncio.timeout(read_timeout):
-                    response = await connection.send(message)
-            except TimeoutError:
-                connection.keep_alive = False
-                raise httpx.ReadTimeout("read timed out") from None
+                return await connection.send(message, read_timeout)
             except WireError as exc:
                 raise exc.kind(str(exc)) from None
-            return response
         finally:
             if connection is not None:
                 self._release(origin, connection)
@@ -226,6 +242,7 @@ class Wire:
             self._close(connection)
 
     def _close(self, connection: _Connection) -> None:
+        connection.stop_timer()
         self._open.discard(connection)
         if connection.transport is not None and not connection.closed:
             connection.transport.close()
