@@ -16,12 +16,16 @@ from sqlmodel import Session, col, select
 
 from adapters.accounts.models import LinkCode, WhatsAppUser
 
+_USER_BY_PHONE = select(WhatsAppUser).where(WhatsAppUser.phone == sa.bindparam("phone"))
+
 #: What a row keeps of an Inspector account once its phone is unlinked: nothing.
 UNLINKED = {"linked": False, "linked_at": None, "inspector_user_id": None, "role": None, "name": None, "email": None}
 
 
 def get_user(session: Session, phone: str) -> WhatsAppUser | None:
-    return session.exec(select(WhatsAppUser).where(WhatsAppUser.phone == phone)).first()
+    # One statement with a bound phone: built per call it cost more than the query (every new conversation
+    # asks `accounts.identify`).
+    return session.exec(_USER_BY_PHONE, params={"phone": phone}).first()
 
 
 def linked_users(session: Session, role: str | None) -> list[WhatsAppUser]:
