@@ -18,6 +18,8 @@ underneath cost ~80 µs more than `wire.Wire` (~35 µs). `GraphSession` does onl
 
 from __future__ import annotations
 
+import logging
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -27,6 +29,14 @@ from adapters.whatsapp.transport import AiohttpTransport
 from adapters.whatsapp.wire import Wire
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+_http_log = logging.getLogger("httpx")
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 class GraphResponse:
@@ -116,6 +126,9 @@ class GraphSession:
         except httpx.TransportError as exc:
             exc.request = httpx.Request(method, target)
             raise
+        if _http_log.isEnabledFor(logging.INFO):  # the line httpx logged for each request, kept for operators
+            _http_log.info('HTTP Request: %s %s "HTTP/1.1 %d %s"', method, target, answer.status,
+                           _reason(answer.status))
         if answer.status >= 400:  # pywa reads Meta's error from it and keeps it as `raw_response`
             return httpx.Response(answer.status, headers=answer.headers, content=answer.content,
                                   request=httpx.Request(method, target))
