@@ -86,4 +86,6 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         **uvicorn_config_options(settings),
         "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         "log_config": None,  # uvicorn's loggers (access log included) go through our masking handler
+        # uvicorn formats each access line's arguments before the level check: off when they would be dropped.
+        "access_log": settings.log_level.upper() in ("DEBUG", "INFO", "NOTSET") or settings.log_level.isdigit(),
     }

@@ -190,9 +190,10 @@ def profile_project(args: argparse.Namespace, graph: str, redis_url: str, inspec
                             name="project-w1-profiled")
     try:
         run_load(args, service, events, "warmprofile", 2349900000000, min(args.users, 10), 2)
+        rate = str(getattr(args, "profile_rate", 200))
         with open(work / "py-spy.log", "wb") as log:
             recorder = subprocess.Popen([spy, "record", "--pid", str(service.pid), "--subprocesses", "--nonblocking",
-                                         "--format", "raw", "--rate", "200", "--output", str(raw)],
+                                         "--format", "raw", "--rate", rate, "--output", str(raw)],
                                         stdout=log, stderr=subprocess.STDOUT)
         time.sleep(1.0)  # attached before the first message
         try:

@@ -6,6 +6,7 @@ UPDATE statements, so two concurrent requests cannot both win, on SQLite and Pos
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any, cast
 
@@ -15,12 +16,16 @@ from sqlmodel import Session, col, select
 
 from adapters.accounts.models import LinkCode, WhatsAppUser
 
+_USER_BY_PHONE = select(WhatsAppUser).where(WhatsAppUser.phone == sa.bindparam("phone"))
+
 #: What a row keeps of an Inspector account once its phone is unlinked: nothing.
 UNLINKED = {"linked": False, "linked_at": None, "inspector_user_id": None, "role": None, "name": None, "email": None}
 
 
 def get_user(session: Session, phone: str) -> WhatsAppUser | None:
-    return session.exec(select(WhatsAppUser).where(WhatsAppUser.phone == phone)).first()
+    # One statement with a bound phone: built per call it cost more than the query (every new conversation
+    # asks `accounts.identify`).
+    return session.exec(_USER_BY_PHONE, params={"phone": phone}).first()
 
 
 def linked_users(session: Session, role: str | None) -> list[WhatsAppUser]:
@@ -135,12 +140,23 @@ def unlink(session: Session, phone: str, now: datetime) -> bool:
 
 
 def record_inbound(session: Session, phone: str, profile_name: str | None, at: datetime) -> None:
-    """Upsert the phone's row; `last_inbound_at` only moves forward (webhooks can arrive late)."""
-    table = cast(sa.Table, sa.inspect(WhatsAppUser).local_table)
+    """Upsert the phone's row; `last_inbound_at` only moves forward (webhooks can arrive late).
+
+    The statement is built once per dialect (two: with and without a profile name) and run with bound
+    values: building it per call had been most of its cost (~0.75 ms of CPU on SQLite)."""
     dialect = session.get_bind().dialect.name
+    stmt = _inbound_upsert(dialect, bool(profile_name))
+    session.execute(stmt, {"phone": phone, "profile_name": profile_name, "at": at})
+
+
+@functools.cache
+def _inbound_upsert(dialect: str, with_profile: bool) -> Any:
+    table = cast(sa.Table, sa.inspect(WhatsAppUser).local_table)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    at = sa.bindparam("at", type_=table.c.last_inbound_at.type)
     stmt = insert(table).values(
-        phone=phone, profile_name=profile_name, linked=False, last_inbound_at=at, created_at=at, updated_at=at
+        phone=sa.bindparam("phone"), profile_name=sa.bindparam("profile_name"), linked=False, last_inbound_at=at,
+        created_at=at, updated_at=at,
     )
     newer = stmt.excluded.last_inbound_at
     changes: dict[str, Any] = {
@@ -151,9 +167,9 @@ def record_inbound(session: Session, phone: str, profile_name: str | None, at: d
         ),
         "updated_at": stmt.excluded.updated_at,
     }
-    if profile_name:
+    if with_profile:
         changes["profile_name"] = stmt.excluded.profile_name
-    session.execute(stmt.on_conflict_do_update(index_elements=["phone"], set_=changes))
+    return stmt.on_conflict_do_update(index_elements=["phone"], set_=changes)
 
 
 def _changed(result: sa.Result[Any]) -> int:

@@ -10,6 +10,8 @@ Several processes (uvicorn workers, the arq worker) add up through prometheus_cl
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 PREFIX = "inspector_bot"
@@ -28,6 +30,7 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
+        self._children: dict[tuple[Any, ...], Any] = {}
         r = self.registry
 
         def name(short: str) -> str:
@@ -85,6 +88,15 @@ class Metrics:
         for event in LINKING_EVENTS:  # so rate() has a zero to start from
             self.linking.labels(event)
 
+    def _labelled(self, metric: Any, *values: str) -> Any:
+        """`metric.labels(*values)`, kept: labels() validates and locks on every call, and the per-message
+        counters (processed by state, replies by kind) ask for the same few children all the time."""
+        key = (id(metric), *values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
     # -- methods the rest of the code calls ----------------------------------------------------------
 
     def webhook_received(self, events: int = 1) -> None:
@@ -102,7 +114,7 @@ class Metrics:
         self.ack_seconds.observe(seconds)
 
     def message_processed(self, flow: str, state: str) -> None:
-        self.messages_processed.labels(flow or "-", state or "-").inc()
+        self._labelled(self.messages_processed, flow or "-", state or "-").inc()
 
     def message_failed(self) -> None:
         self.messages_failed.inc()
@@ -116,10 +128,10 @@ class Metrics:
 
     def engine_turn(self, outcome: str) -> None:
         """`ok` or `error`; called by the engine's observer for every turn, retries included."""
-        self.engine_turns.labels(outcome).inc()
+        self._labelled(self.engine_turns, outcome).inc()
 
     def reply_sent(self, kind: str) -> None:
-        self.replies_sent.labels(kind).inc()
+        self._labelled(self.replies_sent, kind).inc()
 
     def send_failed(self, code: int | str | None) -> None:
         self.send_errors.labels(str(code) if code not in (None, "") else "unknown").inc()

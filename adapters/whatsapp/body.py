@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive
 
 #: Meta's bodies are small; 3 MB leaves room for a batch of a hundred messages.
 DEFAULT_MAX_BODY = 3 * 1024 * 1024
@@ -77,7 +79,13 @@ class ByteBudget:
 async def read_capped_body(request: Request, limit: int = DEFAULT_MAX_BODY, budget: ByteBudget | None = None) -> bytes:
     """The whole body, or BodyTooLarge as soon as it (declared or streamed) passes `limit` bytes, or
     BodiesBusy when `budget` has no room left for it while it streams."""
-    declared = request.headers.get("content-length")
+    return await read_capped_chunks(request.headers.get("content-length"), request.stream(), limit, budget)
+
+
+async def read_capped_chunks(declared: str | None, chunks: AsyncIterator[bytes], limit: int = DEFAULT_MAX_BODY,
+                             budget: ByteBudget | None = None) -> bytes:
+    """`read_capped_body` over a declared Content-Length and the body's chunks as they arrive (ClientDisconnect
+    when the client goes away), for callers that read the ASGI messages themselves."""
     if declared is not None:
         if not declared.strip().isdigit():
             raise MalformedBody("Content-Length is not a number")
@@ -85,7 +93,7 @@ async def read_capped_body(request: Request, limit: int = DEFAULT_MAX_BODY, budg
             raise BodyTooLarge(f"Content-Length {int(declared)} is over the {limit}-byte cap")
     received = bytearray()
     try:
-        async for chunk in request.stream():
+        async for chunk in chunks:
             if budget is not None and not budget.take(len(chunk)):
                 raise BodiesBusy("too many webhook bodies are being read at once; try again")
             received += chunk
@@ -97,6 +105,20 @@ async def read_capped_body(request: Request, limit: int = DEFAULT_MAX_BODY, budg
         if budget is not None:
             budget.give(len(received))
     return bytes(received)
+
+
+async def asgi_body(receive: Receive) -> AsyncIterator[bytes]:
+    """The request body's chunks from ASGI `receive`, as Starlette's `Request.stream()` yields them."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect()
 
 
 def decode_json(raw: bytes, max_depth: int = MAX_DEPTH) -> tuple[Any, int]:

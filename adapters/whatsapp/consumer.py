@@ -228,21 +228,23 @@ class PartitionConsumer:
 
     async def _process_in_slot(self, entry: InboxEntry) -> None:
         """Run the event holding one of the process's slots; a turn still running after `slot_hold` is
-        waiting on I/O (a slow Inspector, a Graph retry), so it gives its slot to the next user."""
+        waiting on I/O (a slow Inspector, a Graph retry), so a timer gives its slot to the next user.
+        (The turn runs in this task: a task per event and `asyncio.wait` had cost more than the timer.)"""
         await self.slots.acquire()
         held = True
-        task = asyncio.ensure_future(self._process(entry))
-        try:
-            done, _ = await asyncio.wait([task], timeout=self.options.slot_hold)
-            if not done:
-                self.slots.release()
-                held = False
-            await task
-        finally:
+
+        def give_back() -> None:
+            nonlocal held
             if held:
+                held = False
                 self.slots.release()
-            if not task.done():
-                task.cancel()
+
+        timer = asyncio.get_running_loop().call_later(self.options.slot_hold, give_back)
+        try:
+            await self._process(entry)
+        finally:
+            timer.cancel()
+            give_back()
 
     async def _process(self, entry: InboxEntry) -> None:
         event, phone = entry.event, entry.event.phone

@@ -26,6 +26,8 @@ from adapters.privacy import mask_phone
 from adapters.settings import Settings
 from adapters.whatsapp.graph import graph_session, point_at
 from adapters.whatsapp.limits import MAX_ROW_TITLE, enforce_limits, shorten
+from adapters.whatsapp.session import GraphSession
+from adapters.whatsapp.wire import Wire
 from engine.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -98,24 +100,34 @@ class WhatsAppSender:
     def __init__(self, settings: Settings, *, retry: RetryHook | None = None, timeout: float = 10.0,
                  patient_timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
         # Two clients: pywa takes no per-request timeout, and the one resend after a timeout waits longer.
-        self._session = graph_session(settings, timeout=timeout, transport=transport)
-        self._patient_session = graph_session(settings, timeout=patient_timeout, transport=transport)
+        # Without a `transport`, both send straight onto one pool of connections (session.py, wire.py); with
+        # one, through httpx on that transport (what the transport tests compare).
+        self._session: GraphSession | httpx.AsyncClient
+        self._patient_session: GraphSession | httpx.AsyncClient
+        if transport is None:
+            wire = Wire()
+            self._session = GraphSession(settings.whatsapp_graph_url, timeout=timeout, wire=wire)
+            self._patient_session = GraphSession(settings.whatsapp_graph_url, timeout=patient_timeout, wire=wire)
+        else:
+            self._session = graph_session(settings, timeout=timeout, transport=transport)
+            self._patient_session = graph_session(settings, timeout=patient_timeout, transport=transport)
         self.wa = self._client(settings, self._session)
         self.wa_patient = self._client(settings, self._patient_session)
         self.retry = retry or backoff_retry()
 
     @staticmethod
-    def _client(settings: Settings, session: httpx.AsyncClient) -> WhatsApp:
+    def _client(settings: Settings, session: GraphSession | httpx.AsyncClient) -> WhatsApp:
         wa = WhatsApp(
             phone_id=settings.whatsapp_phone_id,
             token=settings.whatsapp_token,
-            session=session,
+            session=cast(httpx.AsyncClient, session),
             server=None,
             verify_token=settings.whatsapp_verify_token or None,
             app_secret=settings.whatsapp_app_secret or None,
             validate_updates=False,
         )
-        point_at(session, settings.whatsapp_graph_url)
+        if isinstance(session, httpx.AsyncClient):
+            point_at(session, settings.whatsapp_graph_url)
         return wa
 
     async def send(self, message: OutboundMessage) -> SendResult:

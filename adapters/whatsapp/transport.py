@@ -65,6 +65,17 @@ def client_timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=None, connect=acquire, sock_connect=connect, sock_read=read)
 
 
+def new_aiohttp_session(max_connections: int, max_per_host: int, keepalive_expiry: float, *,
+                        decompress: bool = False) -> aiohttp.ClientSession:
+    """A pooled aiohttp session that trusts certifi's CA bundle (as httpx did) and keeps no cookies (the Graph
+    API sets none). Under httpx, Content-Encoding is left to httpx (`decompress` False)."""
+    tls = ssl.create_default_context(cafile=certifi.where())
+    connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_per_host,
+                                     keepalive_timeout=keepalive_expiry, ttl_dns_cache=300, ssl=tls)
+    return aiohttp.ClientSession(connector=connector, auto_decompress=decompress, cookie_jar=aiohttp.DummyCookieJar(),
+                                 trust_env=False)
+
+
 class AiohttpResponseStream(httpx.AsyncByteStream):
     """The response body, read from aiohttp as httpx asks for it; closing returns the connection."""
 
@@ -99,13 +110,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def _client(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
-            # certifi's CA bundle, as httpx used: the same certificates are trusted as before.
-            tls = ssl.create_default_context(cafile=certifi.where())
-            connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=self._max_per_host,
-                                             keepalive_timeout=self._keepalive_expiry, ttl_dns_cache=300, ssl=tls)
-            # httpx decodes Content-Encoding and keeps cookies itself: aiohttp must pass both through.
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False,
-                                                  cookie_jar=aiohttp.DummyCookieJar(), trust_env=False)
+            self._session = new_aiohttp_session(self._max_connections, self._max_per_host, self._keepalive_expiry)
             self._loop = loop
         return self._session
 

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from adapters.whatsapp.keys import PipelineKeys
 from engine.conversation import Conversation
 from engine.messages import OutboundMessage
@@ -76,13 +78,19 @@ class OutboxItem:
     message: OutboundMessage
     attempts: int = 0
 
-    def dumps(self) -> str:
-        return json.dumps({"m": self.message.to_dict(), "a": self.attempts}, separators=(",", ":"),
-                          ensure_ascii=False)
+    def dumps(self) -> bytes:
+        item = {"m": self.message.to_dict(), "a": self.attempts}
+        try:
+            return orjson.dumps(item)
+        except (orjson.JSONEncodeError, TypeError):  # a lone surrogate in a text: stdlib json writes it escaped
+            return json.dumps(item, separators=(",", ":")).encode()
 
     @classmethod
     def loads(cls, raw: bytes | str) -> OutboxItem:
-        data = json.loads(raw)
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            data = json.loads(raw)
         return cls(OutboundMessage.from_dict(data["m"]), int(data.get("a", 0)))
 
 

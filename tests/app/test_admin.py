@@ -87,7 +87,11 @@ async def test_security_headers_on_json_text_and_error_responses(served):
     client, _, _ = served
     responses = [await client.get("/health"), await client.get("/api/v1/status"), await client.get("/api/v1/webhook"),
                  await client.get("/no/such/route"), await client.post("/api/v1/admin/flows/reload"),
-                 await client.post("/api/v1/auth/initiate-linking", json={})]
+                 await client.post("/api/v1/auth/initiate-linking", json={}),
+                 await client.post("/api/v1/webhook", content=b"{}"),  # the webhook's fast path (no route)
+                 await client.put("/api/v1/webhook", content=b"{}")]
+    assert [r.status_code for r in responses[-2:]] == [200, 405]  # no app secret in this app; PUT: routing
+    assert responses[-2].text == "OK" and responses[-2].headers["content-type"] == "text/plain; charset=utf-8"
     for response in responses:
         headers = response.headers
         assert headers["x-content-type-options"] == "nosniff", response.url

@@ -1,7 +1,8 @@
-"""The aiohttp transport under pywa: the same sends and the same error mapping as httpx's own transport.
+"""The aiohttp roads under pywa: the same sends and the same error mapping as httpx's own transport.
 
-Every scenario runs twice against a fake Graph API on loopback, once through httpcore (what the sender
-used before) and once through `AiohttpTransport`, and must give the same `SendResult`s.
+Every scenario runs three times against a fake Graph API on loopback, through httpcore (what the sender
+used first), through httpx on `AiohttpTransport`, and through `GraphSession` (the default: no httpx on
+the way), and must give the same `SendResult`s.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ TO = "2348012345631"
 TRANSPORTS = {
     "httpcore": lambda: httpx.AsyncHTTPTransport(retries=0),
     "aiohttp": lambda: AiohttpTransport(),
+    "direct": lambda: None,  # the default: pywa's calls straight onto aiohttp (adapters/whatsapp/session.py)
 }
 
 
@@ -51,7 +53,7 @@ async def _send_all(url: str, transport_name: str, messages: list[OutboundMessag
         await sender.aclose()
 
 
-async def test_sends_and_meta_errors_map_the_same_through_both_transports(fake_graph):
+async def test_sends_and_meta_errors_map_the_same_through_every_road(fake_graph):
     outcomes = {}
     for name in TRANSPORTS:
         fake_graph.reset()
@@ -65,7 +67,7 @@ async def test_sends_and_meta_errors_map_the_same_through_both_transports(fake_g
         assert fake_graph.messages[0].json["text"]["body"] == "fine"
         assert fake_graph.messages[0].authorization == "Bearer test-token"
         assert results[3].wamid == fake_graph.messages[0].wamid
-    assert outcomes["aiohttp"] == outcomes["httpcore"]
+    assert outcomes["direct"] == outcomes["aiohttp"] == outcomes["httpcore"]
     throttled, broken, permanent, fine = outcomes["aiohttp"]
     assert throttled[:2] == (False, 130429) and throttled[3] is True
     assert broken[:2] == (False, 131000) and broken[3] is True
@@ -73,18 +75,18 @@ async def test_sends_and_meta_errors_map_the_same_through_both_transports(fake_g
     assert fine[0] is True
 
 
-async def test_a_slow_graph_times_out_as_a_retryable_read_timeout_through_both_transports():
+async def test_a_slow_graph_times_out_as_a_retryable_read_timeout_through_every_road():
     with FakeGraphAPI(delay=1.5) as slow:
         outcomes = {name: [_outcome(r) for r in await _send_all(
             slow.url, name, [OutboundMessage(to=TO, text="late")], timeout=0.3)] for name in TRANSPORTS}
-    assert outcomes["aiohttp"] == outcomes["httpcore"] == [(False, None, "ReadTimeout", True, 1)]
+    assert outcomes["direct"] == outcomes["aiohttp"] == outcomes["httpcore"] == [(False, None, "ReadTimeout", True, 1)]
 
 
-async def test_nobody_listening_is_a_retryable_connect_error_through_both_transports():
+async def test_nobody_listening_is_a_retryable_connect_error_through_every_road():
     url = f"http://127.0.0.1:{free_port()}"
     outcomes = {name: [_outcome(r) for r in await _send_all(url, name, [OutboundMessage(to=TO, text="x")])]
                 for name in TRANSPORTS}
-    assert outcomes["aiohttp"] == outcomes["httpcore"] == [(False, None, "ConnectError", True, 1)]
+    assert outcomes["direct"] == outcomes["aiohttp"] == outcomes["httpcore"] == [(False, None, "ConnectError", True, 1)]
 
 
 async def test_each_requests_own_timeout_is_honoured():
