@@ -274,6 +274,8 @@ def cmd_explore(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(f"explore: {figures['examples']} examples, {figures['turns']} turns, every invariant held "
           f"({figures['seconds']} s)")
+    for line in figures["coverage_lines"]:
+        print(line)
     return 0
 
 
