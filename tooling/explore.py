@@ -83,6 +83,7 @@ class Explorer:
     turns: int = 0
     done: int = 0
     coverage: Coverage = field(default_factory=Coverage)
+    visits: set[tuple[str, str, str]] = field(default_factory=set)  # (flow, state, trigger) of every edge fired
     _phones: Any = field(default_factory=lambda: itertools.count(1))
 
     def run(self) -> dict[str, Any]:
@@ -90,6 +91,7 @@ class Explorer:
         loop = asyncio.new_event_loop()
         with tempfile.TemporaryDirectory(prefix="explore-") as tmp:
             world = build_world(self.flows_path, tmp)
+            self.visits = world.visits
             spec = world.runtime.engine.flows.spec
             if self.flow is not None and self.flow not in spec.flows:
                 raise KeyError(f"no flow `{self.flow}` (flows: {', '.join(spec.flows)})")
@@ -181,7 +183,9 @@ class Explorer:
         if offer_for_text(before.offered, typed) is not None or any(typed in c.keywords for c in commands):
             self.coverage.count("taken by a choice", where)  # choices and commands come before the question
             return []
-        outcome, problem = ask_outcome(ask, where, answer, int(before.vars.get(TRIES) or 0), trail, after)
+        state = world.runtime.engine.flows.state(*where)
+        outcome, problem = ask_outcome(ask, where, answer, int(before.vars.get(TRIES) or 0),
+                                       bool(state and state.on), trail, after)
         self.coverage.count(outcome, where)
         return [problem] if problem else []
 

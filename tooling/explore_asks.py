@@ -159,7 +159,7 @@ def _wrong_text(ask: Ask, n: int, today: date) -> Answer:
     if isinstance(ask.min, int) and ask.min > 1:
         forms.append("n" * (ask.min - 1))
     if isinstance(ask.max, int) and ask.max < 1000:
-        forms.append("long " * (ask.max // 5 + 1))
+        forms.append(("long " * (ask.max // 5 + 2))[:ask.max + 1].replace(" ", "_"))
     return Answer(forms[n % len(forms)], False)
 
 
@@ -169,11 +169,12 @@ _WRONG = {"number": _wrong_number, "money": _wrong_number, "date": _wrong_date, 
           "email": _wrong_email, "phone": _wrong_phone, "choice": _wrong_choice, "text": _wrong_text}
 
 
-def ask_outcome(ask: Ask, where: tuple[str, str], answer: Answer, tries_before: int,
+def ask_outcome(ask: Ask, where: tuple[str, str], answer: Answer, tries_before: int, routes: bool,
                 trail: list[tuple[str, str, str]], after: Any) -> tuple[str, str | None]:
     """How the engine took `answer` (`answered`, `re-asked`, `gave up`, `routed`) and the problem, if any.
 
-    `trail` is the edges the turn fired; `after` the conversation as committed."""
+    `routes`: the state has `on:` routes (tried after the question, they may take a wrong answer); `trail`:
+    the edges the turn fired; `after`: the conversation as committed."""
     flow, state = where
     fired = {trigger for f, s, trigger in trail if (f, s) == where}
     stays = ask.goto is None or ask.goto == STAY
@@ -188,8 +189,6 @@ def ask_outcome(ask: Ask, where: tuple[str, str], answer: Answer, tries_before: 
         return "answered", None
     if ANSWER in fired:
         return "answered", f"the wrong {ask.type} answer {answer.text!r} to {flow}.{state} was taken as valid"
-    if any(trigger.startswith("on:") for trigger in fired):
-        return "routed", None  # an `on:` route of the state took it, as the engine tries them after the question
     tries = tries_before + 1
     must_give_up = ask.on_fail is not None and tries > ask.retries
     if GAVE_UP in fired:
@@ -197,11 +196,14 @@ def ask_outcome(ask: Ask, where: tuple[str, str], answer: Answer, tries_before: 
             return "gave up", (f"{flow}.{state} went to `on_fail` after {tries} wrong answer(s); "
                                f"`retries: {ask.retries}` allows more")
         return "gave up", None
-    if must_give_up:
+    asked_again = after is not None and (after.flow, after.state) == where and int(after.vars.get(TRIES) or 0) == tries
+    if asked_again and must_give_up:
         return "re-asked", (f"{flow}.{state} did not go to `on_fail: {ask.on_fail}` after {tries} wrong answers "
                             f"(`retries: {ask.retries}`)")
-    if after is None or (after.flow, after.state) != where or int(after.vars.get(TRIES) or 0) != tries:
-        at = f"{after.flow}.{after.state}" if after is not None else "nowhere"
-        return "re-asked", (f"the wrong answer {answer.text!r} to {flow}.{state} should ask again "
-                            f"(try {tries}), but the user is in {at}")
-    return "re-asked", None
+    if asked_again:
+        return "re-asked", None
+    if routes:
+        return "routed", None  # an `on:` route of the state took it, as the engine tries them after the question
+    at = f"{after.flow}.{after.state}" if after is not None else "nowhere"
+    return "re-asked", (f"the wrong answer {answer.text!r} to {flow}.{state} was neither asked again (try {tries}) "
+                        f"nor sent to `on_fail`: the user is in {at}")
