@@ -162,3 +162,10 @@ def test_a_date_question_bounded_by_today_gets_no_answer_before_it() -> None:
     ask = Ask(into="x", type="date", min="today", max=(TODAY + timedelta(days=3)).isoformat())
     values = {answer_for(ask, True, n, TODAY).value for n in range(50)}
     assert values == {(TODAY + timedelta(days=d)).isoformat() for d in range(4)}
+
+
+def test_the_fixture_conversations_pass_through_the_real_timeout_job() -> None:
+    """The fixture's own conversation tests (the README runs them): a nudge and a move fired by `jobs: run`
+    on the test clock, a question asked again and one that gives up."""
+    outcomes = asyncio.run(run_file(load_file(FIXTURE.with_name("asking_conversations.yaml")), FIXTURE))
+    assert [o.ok for o in outcomes] == [True, True, True], [o.failure for o in outcomes]
