@@ -130,7 +130,7 @@ class Explorer:
             question: Question | None = None
             given: Any = self.input(user, kind, value)
             if kind in ("answer", "tap"):  # a tap where the question offers nothing to tap answers it instead
-                question = await self.question(world, user, *(value if kind == "answer" else (value % 3 > 0, value)))
+                question = await self.question(world, user, *(value if kind == "answer" else (value % 2 == 0, value)))
                 if kind == "tap" and question is not None and question.before.offered:
                     question = None
                 given = question.answer.text if question else given

@@ -84,10 +84,8 @@ def _valid_date(ask: Ask, n: int, today: date) -> Answer:
     high = _date_bound(ask.max, today) or low + timedelta(days=_SPAN["date"])
     day = low + timedelta(days=n % ((high - low).days + 1))
     forms = [day.isoformat(), f"{day.day}/{day.month}/{day.year}", f"{day.day:02d}-{day.month:02d}-{day.year}"]
-    if day == today:
-        forms.append("today")
-    if day == today + timedelta(days=1):
-        forms.append("tomorrow")
+    if day in (today, today + timedelta(days=1)):  # first, so a shrunk transcript replays on another day
+        forms.insert(0, "today" if day == today else "tomorrow")
     return Answer(forms[(n // 7) % len(forms)], True, day.isoformat())
 
 

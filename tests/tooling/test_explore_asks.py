@@ -28,7 +28,7 @@ TODAY = date(2026, 12, 1)
 
 @pytest.fixture(scope="module")
 def explored() -> Explorer:
-    explorer = Explorer(FIXTURE, flow="seeker", examples=700, progress=None)
+    explorer = Explorer(FIXTURE, flow="seeker", examples=1000, progress=None)
     explorer.run()
     return explorer
 
