@@ -56,10 +56,11 @@ step = st.one_of(
     # At a typed question: a valid or a wrong answer of its type; elsewhere these steps are skipped.
     st.tuples(st.just("answer"), st.tuples(st.just(True), st.integers(0, 2**16))),
     st.tuples(st.just("answer"), st.tuples(st.just(False), st.integers(0, 2**16))),
-    # In a state with `timeouts:`, time passes until the drawn one is due (the earlier ones fire first).
-    st.tuples(st.just("wait"), st.integers(0, 7)),
+    st.tuples(st.just("stubborn"), st.integers(0, 2**16)),  # wrong answers until `on_fail`
 )
-walk = st.lists(st.tuples(step, st.integers(0, 9)), min_size=1, max_size=12)  # (input, failure dice)
+#: (input, failure dice, pause): after a step, a pause below 3 lets time pass in a state with `timeouts:` until
+#: its pending timeout number `pause` is due (the earlier ones fire first); elsewhere it changes nothing.
+walk = st.lists(st.tuples(step, st.integers(0, 9), st.integers(0, 9)), min_size=1, max_size=12)
 
 
 class Question(NamedTuple):
@@ -103,8 +104,8 @@ class Explorer:
             @settings(max_examples=self.examples, database=None, deadline=None, derandomize=self.seed is None,
                       suppress_health_check=list(HealthCheck), print_blob=False)
             @given(role=st.sampled_from(roles), steps=walk)
-            def property_holds(role: str, steps: list[tuple[tuple[str, Any], int]]) -> None:
-                loop.run_until_complete(self.example(world, role, [(s, d >= 10 - dice) for s, d in steps]))
+            def property_holds(role: str, steps: list[tuple[tuple[str, Any], int, int]]) -> None:
+                loop.run_until_complete(self.example(world, role, [(s, d >= 10 - dice, p) for s, d, p in steps]))
 
             test = seed(self.seed)(property_holds) if self.seed is not None else property_holds
             try:
@@ -117,52 +118,65 @@ class Explorer:
         return {"examples": self.done, "turns": self.turns, "seconds": round(time.perf_counter() - started, 1),
                 "coverage": self.coverage.figures(), "coverage_lines": self.coverage.lines()}
 
-    async def example(self, world: World, role: str, steps: list[tuple[tuple[str, Any], bool]]) -> None:
+    async def example(self, world: World, role: str, steps: list[tuple[tuple[str, Any], bool, int]]) -> None:
         user = UserSession(world, f"+2346{next(self._phones):09d}")
         await user.start(role)
-        engine = world.runtime.engine
-        script: list[dict[str, Any]] = []
-        walk = Walk(role, script)
-        for (kind, value), fail in steps:
-            if kind == "wait":
-                self.turns += await pass_time(world, user, value, walk, self.coverage)
-                continue
-            question: Question | None = None
-            given: Any = self.input(user, kind, value)
-            if kind in ("answer", "tap"):  # a tap where the question offers nothing to tap answers it instead
-                question = await self.question(world, user, *(value if kind == "answer" else (value % 2 == 0, value)))
-                if kind == "tap" and question is not None and question.before.offered:
-                    question = None
-                given = question.answer.text if question else given
-            if given is None:
-                continue
-            if fail:
-                script.append({"fail_actions": True})
-            script.append({"user": given})
-            world.actions.failing = fail
-            trail = _trail(world)
-            trail.clear()
-            errors = engine.counts["errors"]
-            try:
-                turn = await user.send(user.event(given))
-            except Exception as exc:  # noqa: BLE001 - any escape from the engine is the finding
-                raise Violation(f"the engine raised {type(exc).__name__}: {exc}", transcript(role, script)) from exc
-            finally:
-                world.actions.failing = False
-            self.turns += 1
-            conversation = await engine.store.load(user.phone)
-            problems = check_turn(turn, given, conversation.role if conversation else "unlinked", engine.flows.spec)
-            if turn.error is not None:
-                problems.append(f"internal error, turn rolled back: {turn.error}")
-            elif engine.counts["errors"] > errors:
-                problems.append("the engine hit an internal error (see the log)")
-            if question is not None and not fail and not problems:
-                problems += self.judge_answer(world, question, trail, conversation)
-            walk.bot(turn.flow, turn.state, problems)
+        walk = Walk(role, [])
+        for (kind, value), fail, pause in steps:
+            await self.step(world, user, walk, kind, value, fail)
+            if pause < 3:
+                self.turns += await pass_time(world, user, pause, walk, self.coverage)
         self.done += 1
         if self.progress and (self.done % 10 == 0 or self.done == self.examples):
             print(f"\rexplore: {self.done}/{self.examples} examples, {self.turns} turns", end="",
                   file=self.progress, flush=True)
+
+    async def step(self, world: World, user: UserSession, walk: Walk, kind: str, value: Any, fail: bool) -> None:
+        """One drawn input: what it means where the user stands, sent and checked."""
+        if kind == "stubborn":  # wrong answers until the question gives up (or the user is elsewhere)
+            for attempt in range(11):  # `retries` is at most 10
+                wrong = await self.question(world, user, False, value + attempt)
+                if wrong is None:
+                    break
+                await self.turn(world, user, walk, wrong.answer.text, fail, wrong)
+            return
+        question = None
+        given: Any = self.input(user, kind, value)
+        if kind in ("answer", "tap"):  # a tap where the question offers nothing to tap answers it instead
+            question = await self.question(world, user, *(value if kind == "answer" else (value % 2 == 0, value)))
+            if kind == "tap" and question is not None and question.before.offered:
+                question = None
+            given = question.answer.text if question else given
+        if given is not None:
+            await self.turn(world, user, walk, given, fail, question)
+
+    async def turn(self, world: World, user: UserSession, walk: Walk, given: Any, fail: bool,
+                   question: Question | None) -> None:
+        """Send one input and check every invariant of the turn (and, for an answer, where it led)."""
+        engine, script = world.runtime.engine, walk.script
+        if fail:
+            script.append({"fail_actions": True})
+        script.append({"user": given})
+        world.actions.failing = fail
+        trail = _trail(world)
+        trail.clear()
+        errors = engine.counts["errors"]
+        try:
+            turn = await user.send(user.event(given))
+        except Exception as exc:  # noqa: BLE001 - any escape from the engine is the finding
+            raise Violation(f"the engine raised {type(exc).__name__}: {exc}", transcript(walk.role, script)) from exc
+        finally:
+            world.actions.failing = False
+        self.turns += 1
+        conversation = await engine.store.load(user.phone)
+        problems = check_turn(turn, given, conversation.role if conversation else "unlinked", engine.flows.spec)
+        if turn.error is not None:
+            problems.append(f"internal error, turn rolled back: {turn.error}")
+        elif engine.counts["errors"] > errors:
+            problems.append("the engine hit an internal error (see the log)")
+        if question is not None and not fail and not problems:
+            problems += self.judge_answer(world, question, trail, conversation)
+        walk.bot(turn.flow, turn.state, problems)
 
     async def question(self, world: World, user: UserSession, valid: bool, n: int) -> Question | None:
         """The typed question the user stands at, its state and a drawn answer; None away from one."""

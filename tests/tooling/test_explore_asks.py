@@ -26,42 +26,13 @@ FIXTURE = Path(__file__).parent / "fixtures" / "asking.yaml"
 TODAY = date(2026, 12, 1)
 
 
-@pytest.fixture(scope="module")
-def explored() -> Explorer:
-    explorer = Explorer(FIXTURE, flow="seeker", examples=1000, progress=None)
-    explorer.run()
-    return explorer
-
-
 def fixture_states() -> dict[str, Any]:
     source, _ = parse(FIXTURE.read_text(encoding="utf-8"))
     assert source is not None
     return states_of(source.data, "seeker")
 
 
-def test_valid_answers_reach_the_state_after_each_question_and_wrong_ones_its_on_fail(explored: Explorer) -> None:
-    asks = {name: state["ask"] for name, state in fixture_states().items() if "ask" in state}
-    assert len({ask["type"] for ask in asks.values()}) == 8  # every type of question
-    for name, ask in asks.items():
-        assert ("seeker", name, "answer") in explored.visits, name  # a valid answer went to `ask.goto`
-        assert ("seeker", ask["goto"], "next") in explored.visits  # ... and on from there
-        assert ("seeker", name, "gave_up") in explored.visits, name  # wrong answers, then `on_fail`
-    figures = explored.coverage.figures()
-    assert figures["asks_answered"] == figures["asks"] == 8
-    assert figures["asks_gave_up"] == figures["asks_with_on_fail"] == 8
-    assert figures["asks_re_asked"] == figures["asks_re_askable"] == 7  # `hour` has `retries: 0`
-    assert figures["missing"] == []
-
-
-def test_timeouts_fire_during_exploration(explored: Explorer) -> None:
-    timeouts = {(name, i): t for name, state in fixture_states().items()
-                for i, t in enumerate(state.get("timeouts", []))}
-    for (name, index), timeout in timeouts.items():
-        assert explored.coverage.fired[("seeker", name, index)] > 0, (name, index)
-        if "goto" in timeout:
-            assert ("seeker", name, f"timeout:{index}") in explored.visits
-    lines = explored.coverage.lines()
-    assert f"timeouts: {len(timeouts)}/{len(timeouts)} fired" in lines[1]
+QUESTIONS = [name for name, state in fixture_states().items() if "ask" in state]
 
 
 def broken(tmp_path: Path, change, only: str) -> Path:  # type: ignore[no-untyped-def]
@@ -76,6 +47,48 @@ def broken(tmp_path: Path, change, only: str) -> Path:  # type: ignore[no-untype
     path = tmp_path / "flows.yaml"
     path.write_text(edited(edit, FIXTURE.read_text(encoding="utf-8")), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def explored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Explorer]:
+    """One exploration per question, the menu offering only it: each reaches all its outcomes in a few
+    examples, where one run over the whole menu needs many more."""
+    runs = {}
+    for name in QUESTIONS:
+        explorer = Explorer(broken(tmp_path_factory.mktemp(name), lambda states: None, only=name), flow="seeker",
+                            examples=200, progress=None)
+        explorer.run()
+        runs[name] = explorer
+    return runs
+
+
+def test_valid_answers_reach_the_state_after_each_question_and_wrong_ones_its_on_fail(
+        explored: dict[str, Explorer]) -> None:
+    asks = {name: fixture_states()[name]["ask"] for name in QUESTIONS}
+    assert len({ask["type"] for ask in asks.values()}) == 8  # every type of question
+    for name, ask in asks.items():
+        visits = explored[name].visits
+        assert ("seeker", name, "answer") in visits, name  # a valid answer went to `ask.goto`
+        assert ("seeker", ask["goto"], "next") in visits  # ... and on from there
+        assert ("seeker", name, "gave_up") in visits, name  # wrong answers, then `on_fail`
+        outcomes = explored[name].coverage.outcomes
+        assert outcomes["answered"][("seeker", name)] > 0 and outcomes["gave up"][("seeker", name)] > 0
+        if ask["retries"] > 0:
+            assert outcomes["re-asked"][("seeker", name)] > 0, name  # asked again before giving up
+        assert [m for m in explored[name].coverage.missing() if f"seeker.{name}" in m] == []
+
+
+def test_timeouts_fire_during_exploration(explored: dict[str, Explorer]) -> None:
+    timeouts = {(name, i): t for name, state in fixture_states().items()
+                for i, t in enumerate(state.get("timeouts", []))}
+    assert len(timeouts) == 4
+    for (name, index), timeout in timeouts.items():
+        run = explored.get(name) or explored[QUESTIONS[0]]  # the menu's timeout: any run
+        assert run.coverage.fired[("seeker", name, index)] > 0, (name, index)
+        if "goto" in timeout:
+            assert ("seeker", name, f"timeout:{index}") in run.visits
+    line = next(line for line in explored["amount"].coverage.lines() if line.startswith("timeouts:"))
+    assert line.startswith("timeouts: 3/4 fired")  # the menu's and the amount question's two; not the day's
 
 
 def test_a_broken_template_behind_a_question_fails_with_a_replayable_test(tmp_path: Path) -> None:
