@@ -99,6 +99,7 @@ class Explorer:
             roles = [spec.flows[self.flow].role] if self.flow else list(ROLES)
             self.coverage = Coverage.of(spec, [self.flow] if self.flow else [
                 name for name, flow in spec.flows.items() if flow.role in roles])
+            self.coverage.visits = world.visits
             dice = int(self.failure_rate * 10)
 
             @settings(max_examples=self.examples, database=None, deadline=None, derandomize=self.seed is None,

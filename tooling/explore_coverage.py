@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from flows.edges import ANSWER, GAVE_UP
 from flows.schema import FlowFile
 
 Where = tuple[str, str]
@@ -21,6 +22,8 @@ class Coverage:
     outcomes: dict[str, Counter[Where]] = field(default_factory=lambda: {
         k: Counter() for k in ("answered", "re-asked", "gave up", "routed", "refused", "taken by a choice")})
     fired: Counter[tuple[str, str, int]] = field(default_factory=Counter)
+    #: Every edge the explored conversations fired, by any input (`TracingFlows.visits`).
+    visits: set[tuple[str, str, str]] = field(default_factory=set)
 
     @classmethod
     def of(cls, spec: FlowFile, flows: list[str]) -> Coverage:
@@ -36,17 +39,24 @@ class Coverage:
     def count(self, outcome: str, where: Where) -> None:
         self.outcomes[outcome][where] += 1
 
+    def answered(self, where: Where) -> bool:
+        """A valid answer was taken, whether the explorer made it or a random text happened to be one."""
+        return bool(self.outcomes["answered"][where]) or (*where, ANSWER) in self.visits
+
+    def gave_up(self, where: Where) -> bool:
+        return bool(self.outcomes["gave up"][where]) or (*where, GAVE_UP) in self.visits
+
     def missing(self) -> list[str]:
         """What no example reached: a question never answered, never answered wrongly, an `on_fail` never
         taken, a timeout never fired."""
         found = []
         for where, ask in self.asks.items():
             name = ".".join(where)
-            if not self.outcomes["answered"][where]:
+            if not self.answered(where):
                 found.append(f"ask {name}: no valid answer")
-            if not (self.outcomes["re-asked"][where] or self.outcomes["gave up"][where]):
+            if not (self.outcomes["re-asked"][where] or self.gave_up(where)):
                 found.append(f"ask {name}: no wrong answer")
-            if ask.on_fail is not None and not self.outcomes["gave up"][where]:
+            if ask.on_fail is not None and not self.gave_up(where):
                 found.append(f"ask {name}: on_fail never reached")
         for (flow, state, index), timeout in self.timeouts.items():
             if not self.fired[(flow, state, index)]:
@@ -58,11 +68,11 @@ class Coverage:
         again = [w for w, ask in self.asks.items() if ask.retries > 0 or ask.on_fail is None]  # `retries: 0`: never
         return {
             "asks": len(self.asks),
-            "asks_answered": sum(1 for w in self.asks if self.outcomes["answered"][w]),
+            "asks_answered": sum(1 for w in self.asks if self.answered(w)),
             "asks_re_askable": len(again),
             "asks_re_asked": sum(1 for w in again if self.outcomes["re-asked"][w]),
             "asks_with_on_fail": len(with_fail),
-            "asks_gave_up": sum(1 for w in with_fail if self.outcomes["gave up"][w]),
+            "asks_gave_up": sum(1 for w in with_fail if self.gave_up(w)),
             "answers": {k: sum(v.values()) for k, v in self.outcomes.items()},
             "timeouts": len(self.timeouts),
             "timeouts_fired": sum(1 for k in self.timeouts if self.fired[k]),
