@@ -58,8 +58,9 @@ step = st.one_of(
     st.tuples(st.just("answer"), st.tuples(st.just(False), st.integers(0, 2**16))),
     st.tuples(st.just("stubborn"), st.integers(0, 2**16)),  # wrong answers until `on_fail`
 )
-#: (input, failure dice, pause): after a step, a pause below 3 lets time pass in a state with `timeouts:` until
-#: its pending timeout number `pause` is due (the earlier ones fire first); elsewhere it changes nothing.
+#: (input, failure dice, pause): after a step, a pause of 7 or more lets time pass in a state with `timeouts:`
+#: until its pending timeout number `pause - 7` is due (the earlier ones fire first); elsewhere it changes
+#: nothing. Shrinking takes numbers towards 0, so a shrunk transcript keeps only the pauses it needs.
 walk = st.lists(st.tuples(step, st.integers(0, 9), st.integers(0, 9)), min_size=1, max_size=12)
 
 
@@ -125,8 +126,8 @@ class Explorer:
         walk = Walk(role, [])
         for (kind, value), fail, pause in steps:
             await self.step(world, user, walk, kind, value, fail)
-            if pause < 3:
-                self.turns += await pass_time(world, user, pause, walk, self.coverage)
+            if pause >= 7:
+                self.turns += await pass_time(world, user, pause - 7, walk, self.coverage)
         self.done += 1
         if self.progress and (self.done % 10 == 0 or self.done == self.examples):
             print(f"\rexplore: {self.done}/{self.examples} examples, {self.turns} turns", end="",
