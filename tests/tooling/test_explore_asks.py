@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from engine.asks import WRONG, parse_answer
 from flows.schema import Ask
 from flows.source import parse
-from tests.shipped import edited, states_of
 from tooling.conversations import load_file, run_file
 from tooling.explore import Explorer, Violation, explore
 from tooling.explore_asks import answer_for
@@ -26,10 +25,15 @@ FIXTURE = Path(__file__).parent / "fixtures" / "asking.yaml"
 TODAY = date(2026, 12, 1)
 
 
-def fixture_states() -> dict[str, Any]:
+def fixture_data() -> dict[str, Any]:
+    """The fixture as data (its own wording, not flows.yaml's: this module runs on no shipped text)."""
     source, _ = parse(FIXTURE.read_text(encoding="utf-8"))
     assert source is not None
-    return states_of(source.data, "seeker")
+    return source.data
+
+
+def fixture_states() -> dict[str, Any]:
+    return fixture_data()["flows"]["seeker"]["states"]
 
 
 QUESTIONS = [name for name, state in fixture_states().items() if "ask" in state]
@@ -37,15 +41,14 @@ QUESTIONS = [name for name, state in fixture_states().items() if "ask" in state]
 
 def broken(tmp_path: Path, change, only: str) -> Path:  # type: ignore[no-untyped-def]
     """The fixture changed by `change`, its menu offering only the question `only` (found sooner)."""
-    def edit(data):  # type: ignore[no-untyped-def]
-        states = states_of(data, "seeker")
-        change(states)
-        menu = states["menu"]["say"]
-        menu["choices"] = [c for c in menu["choices"] if c["id"] == only] + [{"id": "back", "title": "Back",
-                                                                               "goto": "menu"}]
-
+    data = fixture_data()
+    states = data["flows"]["seeker"]["states"]
+    change(states)
+    menu = states["menu"]["say"]
+    menu["choices"] = [c for c in menu["choices"] if c["id"] == only] + [{"id": "back", "title": "Back",
+                                                                           "goto": "menu"}]
     path = tmp_path / "flows.yaml"
-    path.write_text(edited(edit, FIXTURE.read_text(encoding="utf-8")), encoding="utf-8")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
     return path
 
 
