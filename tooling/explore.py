@@ -41,6 +41,7 @@ TEXTS = ["", " ", "menu", "MENU", "help", "cancel", "1", "2", "3", "9", "0", "ye
          "{{ user }}", "<b>x</b>", "\n\n", "a" * 5120, "🏠" * 2600, "Ikeja", "Lekki"]
 
 step = st.one_of(
+    # A choice on offer (by index); where a question offers nothing to tap, an answer to it (valid if even).
     st.tuples(st.just("tap"), st.integers(0, 255)),
     st.tuples(st.just("tap"), st.integers(0, 255)),
     st.tuples(st.just("text"), st.sampled_from(TEXTS)),
