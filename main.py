@@ -275,6 +275,8 @@ def cmd_explore(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(f"explore: {figures['examples']} examples, {figures['turns']} turns, every invariant held "
           f"({figures['seconds']} s)")
+    for line in figures["coverage_lines"]:
+        print(line)
     return 0
 
 
@@ -422,7 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--coverage", action="store_true", help="list states and transitions no test visits")
     p.set_defaults(func=cmd_test, quiet_logs=True)
 
-    p = sub.add_parser("explore", help="random conversations checked against invariants (hypothesis)")
+    p = sub.add_parser("explore", help="random conversations checked against invariants (hypothesis), answering "
+                       "typed questions and firing timeouts")
     p.add_argument("--flow", help="only users of this flow's role (default: every role)")
     p.add_argument("--examples", type=int, default=200, help="how many random conversations (default 200)")
     p.add_argument("--seed", type=int, help="random seed (default: derandomized, the same every run)")

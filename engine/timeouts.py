@@ -23,6 +23,7 @@ from engine.movement import follow
 from engine.step import Step
 from engine.turn import Turn
 from flows.edges import timeout_trigger
+from flows.templating import missing_names
 
 if TYPE_CHECKING:
     from engine.conversation import Conversation
@@ -69,10 +70,14 @@ async def fire(engine: Engine, timer: Timer, *, in_window: bool) -> Turn | None:
         step = Step(engine.flows, InboundEvent(phone=timer.phone), conversation, actions=engine.actions,
                     now=engine.clock(), counts=engine.counts)
         step.asks_language = False  # the question waits for the user's own next message
-        if timeout.say and in_window:
-            step.say_text(flows.render(timeout.say, step.scope()))
-        if timeout.goto:
-            await follow(step, timeout_trigger(timer.index), timeout.goto)
+        token = missing_names.set(step.missing)  # an empty value in the nudge is logged, as in a turn
+        try:
+            if timeout.say and in_window:
+                step.say_text(flows.render(timeout.say, step.scope()))
+            if timeout.goto:
+                await follow(step, timeout_trigger(timer.index), timeout.goto)
+        finally:
+            missing_names.reset(token)
         turn = step.finish()
         assert turn.conversation is not None
         if not timeout.goto:

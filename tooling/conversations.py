@@ -167,8 +167,11 @@ async def run_test(conv: ConversationFile, index: int, world: World) -> TestOutc
             elif kind == "jobs":  # run the background jobs due now; what they sent this user is the next turn
                 enqueue = None if value in (None, True, "run") else str(value)
                 messages = await run_due_jobs(world, user.phone, enqueue)
-                turn = Turn(messages=messages, flow=turn.flow if turn else "", state=turn.state if turn else "",
-                            within=turn.within if turn else "")
+                stored = await world.runtime.engine.store.load(user.phone)  # a timeout may have moved the user
+                turn = Turn(messages=messages, flow=stored.flow if stored else turn.flow if turn else "",
+                            state=stored.state if stored else turn.state if turn else "",
+                            within=(world.runtime.engine.flows.flow_for_role(stored.role) if stored.stack else "")
+                            if stored else turn.within if turn else "")
                 taps = [m for m in messages if m.kind in ("buttons", "list")]
                 if taps:
                     user.last = taps[-1]

@@ -2,7 +2,10 @@
 
 Each example is a new WhatsApp number, as a drawn role, sending a drawn list of inputs: taps on the
 choices on offer, random text (emoji, 5 KB, empty), stale ids, emails, codes, wrong codes, photos, with
-action calls failing at random. A violation is shrunk by hypothesis and printed as a conversation test.
+action calls failing at random. Where the user stands at a typed question (`ask:`), it also sends valid and
+wrong answers of the question's type and checks where each leads (`tooling.explore_asks`); where the state
+has `timeouts:`, it lets time pass and fires the due ones, as the background job would. A violation is
+shrunk by hypothesis and printed as a conversation test (a timeout as `advance:` and `jobs: run`).
 """
 
 from __future__ import annotations
@@ -14,16 +17,23 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
-import yaml
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from engine.messages import OutboundMessage
+from engine.asks import TRIES
+from engine.compiler import keyword_form
+from engine.inputs import offer_for_text
 from engine.turn import Turn
-from flows import limits
+from flows.schema import Ask
+from tooling.explore_asks import Answer, answer_for, ask_outcome
+from tooling.explore_coverage import Coverage
+from tooling.explore_timeouts import pass_time
+from tooling.explore_walk import Violation, Walk, message_problems, transcript
 from tooling.harness import ROLES, UserSession, World, build_world
+
+__all__ = ["Explorer", "Violation", "check_turn", "explore", "message_problems", "transcript"]
 
 TEXTS = ["", " ", "menu", "MENU", "help", "cancel", "1", "2", "3", "9", "0", "yes", "no", "back", "hi",
          "seeker@example.com", "agent@example.com", "inspector@example.com", "nobody@example.com", "not@email",
@@ -31,8 +41,9 @@ TEXTS = ["", " ", "menu", "MENU", "help", "cancel", "1", "2", "3", "9", "0", "ye
          "{{ user }}", "<b>x</b>", "\n\n", "a" * 5120, "🏠" * 2600, "Ikeja", "Lekki"]
 
 step = st.one_of(
-    st.tuples(st.just("tap"), st.integers(0, 11)),
-    st.tuples(st.just("tap"), st.integers(0, 11)),
+    # A choice on offer (by index); where a question offers nothing to tap, an answer to it (valid if even).
+    st.tuples(st.just("tap"), st.integers(0, 255)),
+    st.tuples(st.just("tap"), st.integers(0, 255)),
     st.tuples(st.just("text"), st.sampled_from(TEXTS)),
     st.tuples(st.just("text"), st.text(max_size=40)),
     st.tuples(st.just("stale"), st.sampled_from(["menu", "help", "book", "confirm_booking", "prop:nope", "x" * 300])),
@@ -43,15 +54,23 @@ step = st.one_of(
     st.tuples(st.just("location"), st.sampled_from([(6.5, 3.37), (9.08, 7.47), (-33.9, 18.4)])),
     st.tuples(st.just("code"), st.sampled_from(["code_from_email", "wrong_code"])),
     st.tuples(st.just("other"), st.sampled_from(["image", "audio", "location"])),
+    # At a typed question: a valid or a wrong answer of its type; elsewhere these steps are skipped.
+    st.tuples(st.just("answer"), st.tuples(st.just(True), st.integers(0, 2**16))),
+    st.tuples(st.just("answer"), st.tuples(st.just(False), st.integers(0, 2**16))),
+    st.tuples(st.just("stubborn"), st.integers(0, 2**16)),  # wrong answers until `on_fail`
 )
-walk = st.lists(st.tuples(step, st.integers(0, 9)), min_size=1, max_size=12)  # (input, failure dice)
+#: (input, failure dice, pause): after a step, a pause of 7 or more lets time pass in a state with `timeouts:`
+#: until its pending timeout number `pause - 7` is due (the earlier ones fire first); elsewhere it changes
+#: nothing. Shrinking takes numbers towards 0, so a shrunk transcript keeps only the pauses it needs.
+walk = st.lists(st.tuples(step, st.integers(0, 9), st.integers(0, 9)), min_size=1, max_size=12)
 
 
-class Violation(AssertionError):
-    def __init__(self, message: str, transcript: str) -> None:
-        super().__init__(f"{message}\n\nAs a conversation test (save under tests/conversations/):\n\n{transcript}")
-        self.message = message
-        self.transcript = transcript
+class Question(NamedTuple):
+    """The typed question a user stands at: the conversation before the answer, the question, the answer."""
+
+    before: Any
+    ask: Ask
+    answer: Answer
 
 
 @dataclass
@@ -66,6 +85,8 @@ class Explorer:
     progress: TextIO | None = None
     turns: int = 0
     done: int = 0
+    coverage: Coverage = field(default_factory=Coverage)
+    visits: set[tuple[str, str, str]] = field(default_factory=set)  # (flow, state, trigger) of every edge fired
     _phones: Any = field(default_factory=lambda: itertools.count(1))
 
     def run(self) -> dict[str, Any]:
@@ -73,19 +94,23 @@ class Explorer:
         loop = asyncio.new_event_loop()
         with tempfile.TemporaryDirectory(prefix="explore-") as tmp:
             world = build_world(self.flows_path, tmp)
+            self.visits = world.visits
             spec = world.runtime.engine.flows.spec
             if self.flow is not None and self.flow not in spec.flows:
                 raise KeyError(f"no flow `{self.flow}` (flows: {', '.join(spec.flows)})")
             if self.flow and spec.flows[self.flow].shared:
                 raise KeyError(f"`{self.flow}` is a shared flow, entered from the role flows: explore those")
             roles = [spec.flows[self.flow].role] if self.flow else list(ROLES)
+            self.coverage = Coverage.of(spec, [self.flow] if self.flow else [
+                name for name, flow in spec.flows.items() if flow.role in roles])
+            self.coverage.visits = world.visits
             dice = int(self.failure_rate * 10)
 
             @settings(max_examples=self.examples, database=None, deadline=None, derandomize=self.seed is None,
                       suppress_health_check=list(HealthCheck), print_blob=False)
             @given(role=st.sampled_from(roles), steps=walk)
-            def property_holds(role: str, steps: list[tuple[tuple[str, Any], int]]) -> None:
-                loop.run_until_complete(self.example(world, role, [(s, d >= 10 - dice) for s, d in steps]))
+            def property_holds(role: str, steps: list[tuple[tuple[str, Any], int, int]]) -> None:
+                loop.run_until_complete(self.example(world, role, [(s, d >= 10 - dice, p) for s, d, p in steps]))
 
             test = seed(self.seed)(property_holds) if self.seed is not None else property_holds
             try:
@@ -95,43 +120,93 @@ class Explorer:
                 loop.close()
                 if self.progress:
                     print(file=self.progress)
-        return {"examples": self.done, "turns": self.turns, "seconds": round(time.perf_counter() - started, 1)}
+        return {"examples": self.done, "turns": self.turns, "seconds": round(time.perf_counter() - started, 1),
+                "coverage": self.coverage.figures(), "coverage_lines": self.coverage.lines()}
 
-    async def example(self, world: World, role: str, steps: list[tuple[tuple[str, Any], bool]]) -> None:
+    async def example(self, world: World, role: str, steps: list[tuple[tuple[str, Any], bool, int]]) -> None:
         user = UserSession(world, f"+2346{next(self._phones):09d}")
         await user.start(role)
-        engine, spec = world.runtime.engine, world.runtime.engine.flows.spec
-        script: list[dict[str, Any]] = []
-        errors = engine.counts["errors"]
-        for (kind, value), fail in steps:
-            given = self.input(user, kind, value)
-            if given is None:
-                continue
-            if fail:
-                script.append({"fail_actions": True})
-            script.append({"user": given})
-            world.actions.failing = fail
-            try:
-                turn = await user.send(user.event(given))
-            except Exception as exc:  # noqa: BLE001 - any escape from the engine is the finding
-                raise Violation(f"the engine raised {type(exc).__name__}: {exc}", transcript(role, script)) from exc
-            finally:
-                world.actions.failing = False
-            self.turns += 1
-            conversation = await engine.store.load(user.phone)
-            problems = check_turn(turn, given, conversation.role if conversation else "unlinked", spec)
-            if turn.error is not None:
-                problems.append(f"internal error, turn rolled back: {turn.error}")
-            elif engine.counts["errors"] > errors:
-                problems.append("the engine hit an internal error (see the log)")
-            script.append({"bot": {"state": f"{turn.flow}.{turn.state}"}})
-            if problems:
-                script[-1] = {"bot": {"state": f"{turn.flow}.{turn.state}", "#": "; ".join(problems)}}
-                raise Violation("; ".join(problems), transcript(role, script))
+        walk = Walk(role, [])
+        for (kind, value), fail, pause in steps:
+            await self.step(world, user, walk, kind, value, fail)
+            if pause >= 7:
+                self.turns += await pass_time(world, user, pause - 7, walk, self.coverage)
         self.done += 1
         if self.progress and (self.done % 10 == 0 or self.done == self.examples):
             print(f"\rexplore: {self.done}/{self.examples} examples, {self.turns} turns", end="",
                   file=self.progress, flush=True)
+
+    async def step(self, world: World, user: UserSession, walk: Walk, kind: str, value: Any, fail: bool) -> None:
+        """One drawn input: what it means where the user stands, sent and checked."""
+        if kind == "stubborn":  # wrong answers until the question gives up (or the user is elsewhere)
+            for attempt in range(11):  # `retries` is at most 10
+                wrong = await self.question(world, user, False, value + attempt)
+                if wrong is None:
+                    break
+                await self.turn(world, user, walk, wrong.answer.text, fail, wrong)
+            return
+        question = None
+        given: Any = self.input(user, kind, value)
+        if kind in ("answer", "tap"):  # a tap where the question offers nothing to tap answers it instead
+            question = await self.question(world, user, *(value if kind == "answer" else (value % 2 == 0, value)))
+            if kind == "tap" and question is not None and question.before.offered:
+                question = None
+            given = question.answer.text if question else given
+        if given is not None:
+            await self.turn(world, user, walk, given, fail, question)
+
+    async def turn(self, world: World, user: UserSession, walk: Walk, given: Any, fail: bool,
+                   question: Question | None) -> None:
+        """Send one input and check every invariant of the turn (and, for an answer, where it led)."""
+        engine, script = world.runtime.engine, walk.script
+        if fail:
+            script.append({"fail_actions": True})
+        script.append({"user": given})
+        world.actions.failing = fail
+        trail = _trail(world)
+        trail.clear()
+        errors = engine.counts["errors"]
+        try:
+            turn = await user.send(user.event(given))
+        except Exception as exc:  # noqa: BLE001 - any escape from the engine is the finding
+            raise Violation(f"the engine raised {type(exc).__name__}: {exc}", transcript(walk.role, script)) from exc
+        finally:
+            world.actions.failing = False
+        self.turns += 1
+        conversation = await engine.store.load(user.phone)
+        problems = check_turn(turn, given, conversation.role if conversation else "unlinked", engine.flows.spec)
+        if turn.error is not None:
+            problems.append(f"internal error, turn rolled back: {turn.error}")
+        elif engine.counts["errors"] > errors:
+            problems.append("the engine hit an internal error (see the log)")
+        if question is not None and not fail and not problems:
+            problems += self.judge_answer(world, question, trail, conversation)
+        walk.bot(turn.flow, turn.state, problems)
+
+    async def question(self, world: World, user: UserSession, valid: bool, n: int) -> Question | None:
+        """The typed question the user stands at, its state and a drawn answer; None away from one."""
+        engine = world.runtime.engine
+        conversation = await engine.store.load(user.phone)
+        state = engine.flows.state(conversation.flow, conversation.state) if conversation else None
+        if state is None or state.ask is None:
+            return None
+        return Question(conversation, state.ask, answer_for(state.ask, valid, n, world.clock().date()))
+
+    def judge_answer(self, world: World, question: Question, trail: list[tuple[str, str, str]],
+                     after: Any) -> list[str]:
+        """Where the answer led, against where the question says it must; counted for the coverage."""
+        before, ask, answer = question
+        where = (before.flow, before.state)
+        typed = keyword_form(answer.text)
+        commands = [c for c in world.runtime.engine.flows.commands if c.applies_to(before.role)]
+        if offer_for_text(before.offered, typed) is not None or any(typed in c.keywords for c in commands):
+            self.coverage.count("taken by a choice", where)  # choices and commands come before the question
+            return []
+        state = world.runtime.engine.flows.state(*where)
+        outcome, problem = ask_outcome(ask, where, answer, int(before.vars.get(TRIES) or 0),
+                                       bool(state and state.on), trail, after)
+        self.coverage.count(outcome, where)
+        return [problem] if problem else []
 
     @staticmethod
     def input(user: UserSession, kind: str, value: Any) -> Any:
@@ -150,7 +225,9 @@ class Explorer:
             return {"location": list(value)}
         if kind == "code":
             return {value: True} if user.world.outbox.last_code() else None
-        return {"other": value}
+        if kind == "other":
+            return {"other": value}
+        return None  # an answer: made for the question at hand (`question`)
 
 
 def check_turn(turn: Turn, given: Any, role: str, spec: Any) -> list[str]:
@@ -177,18 +254,9 @@ def check_turn(turn: Turn, given: Any, role: str, spec: Any) -> list[str]:
     return problems
 
 
-def message_problems(m: OutboundMessage) -> list[str]:
-    return limits.violations(m)
-
-
-def transcript(role: str, script: list[dict[str, Any]]) -> str:
-    """The steps as a ready-to-save conversation test (the violation as a comment on the last step)."""
-    steps = []
-    for item in script:
-        note = item.get("bot", {}).pop("#", None) if "bot" in item else None
-        line = "      - " + yaml.safe_dump(item, allow_unicode=True, default_flow_style=True, width=10**6).strip()
-        steps.append(line + (f"   # VIOLATION: {note}" if note else ""))
-    return "tests:\n  - name: found by explore\n    as: " + role + "\n    steps:\n" + "\n".join(steps) + "\n"
+def _trail(world: World) -> list[tuple[str, str, str]]:
+    """The edges the world's flows fired since it was last emptied (`TracingFlows.trail`)."""
+    return getattr(world.runtime.engine.flows, "trail", [])
 
 
 def explore(flows_path: str | Path, *, flow: str | None = None, examples: int = 100, seed: int | None = None,

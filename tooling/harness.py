@@ -79,22 +79,26 @@ class Outbox:
 
 
 class TracingFlows(CompiledFlows):
-    """CompiledFlows that remember every edge fired, for `test --coverage`."""
+    """CompiledFlows that remember every edge fired: all of them for `test --coverage`, and in order in `trail`
+    (which `explore` empties before each turn, to see which way an answer or a timeout went)."""
 
     def __init__(self, loaded: Any, visits: set[tuple[str, str, str]]) -> None:
         super().__init__(loaded)
         self.visits = visits
+        self.trail: list[tuple[str, str, str]] = []
 
     def transition(self, flow: str, state: str, trigger: str, home: str | None = None) -> Target | None:
         found = super().transition(flow, state, trigger, home)
         if found is not None:
             self.visits.add((flow, state, trigger))
+            self.trail.append((flow, state, trigger))
         return found
 
     def dynamic_target(self, flow: str, state: str, trigger: str) -> str | None:
         found = super().dynamic_target(flow, state, trigger)
         if found is not None:
             self.visits.add((flow, state, trigger))
+            self.trail.append((flow, state, trigger))
         return found
 
 
@@ -147,8 +151,10 @@ class UserSession:
             raise ValueError(f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
         if language is not None:
             await self.world.runtime.engine.preset_language(self.phone, language)
-        if role != "unlinked":
-            await link_demo_user(self.world.runtime, self.phone, role)
+        if role != "unlinked":  # linked, at their menu: its choices are the first on offer
+            _, messages = await link_demo_user(self.world.runtime, self.phone, role)
+            taps = [m for m in messages if m.kind in ("buttons", "list")]
+            self.last = taps[-1] if taps else self.last
 
     def event(self, given: Any) -> InboundEvent:
         """The event for a step's `user:` value."""

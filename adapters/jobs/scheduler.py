@@ -166,13 +166,15 @@ class JobScheduler:
     # -- conversation timeouts --------------------------------------------------------------------
 
     async def schedule_timeouts(self, timers: list[Timer]) -> list[str]:
-        """One deferred `conversation_timeout` job per timer; ids name the commit, so repeats are no-ops."""
+        """One deferred `conversation_timeout` job per timer; ids name the commit, so repeats are no-ops. Due
+        by the scheduler's clock (not arq's wall clock), so a test clock moved on by `advance:` makes it due."""
         ids = []
+        now = self.clock()
         for timer in timers:
             job_id = f"{self.namespace}:timeout:{timer.phone}:{timer.stamp!r}:{timer.index}"
             await self.queue.enqueue_job("conversation_timeout", timer.phone, timer.flow, timer.state, timer.stamp,
                                          timer.index, _job_id=job_id, _queue_name=self.queue_name,
-                                         _defer_by=timer.delay)
+                                         _defer_until=now + timedelta(seconds=timer.delay))
             ids.append(job_id)
         return ids
 

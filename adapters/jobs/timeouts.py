@@ -3,7 +3,7 @@
 Scheduled after every committed turn whose state has `timeouts:` (one deferred job per timeout, its id
 naming the commit, so a redelivered turn schedules nothing twice). When it runs, the engine checks the user
 has not moved on; a nudge is sent only inside WhatsApp's 24-hour window, a `goto` moves the conversation
-either way (and schedules the timeouts of the state it lands in).
+either way (and schedules the timeouts of the state it lands in; a nudge schedules nothing, so it is sent once).
 """
 
 from __future__ import annotations
@@ -28,5 +28,8 @@ async def conversation_timeout(ctx: dict[str, Any], phone: str, flow: str, state
         return "moved on"
     for message in turn.messages:
         await jobs.sender.send(message)
-    await jobs.scheduler.schedule_timeouts(timers_for(jobs.engine, turn.conversation))
+    if turn.conversation is not None and turn.conversation.updated_at != stamp:
+        # Moved: the new state's timeouts. A nudge keeps the stamp, and the state's other timers are queued
+        # already; queueing them again would repeat this nudge once arq has forgotten this job's id.
+        await jobs.scheduler.schedule_timeouts(timers_for(jobs.engine, turn.conversation))
     return f"{'sent' if turn.messages else 'silent'} -> {turn.flow}.{turn.state}"

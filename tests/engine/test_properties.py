@@ -1,5 +1,6 @@
 """Properties over generated flows: any input sequence never raises, always gets a reply within
-WhatsApp's limits, and `menu` always returns to the role's menu."""
+WhatsApp's limits, and `menu` always returns to the role's menu. The flows hold typed questions (`ask:`) and
+per-state `timeouts:`, and the inputs typed answers and timers firing (inside and outside the 24-hour window)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from engine.compiler import CompiledFlows
 from engine.events import InboundEvent
 from engine.interpreter import Engine
 from engine.store import ConversationStore
+from engine.timeouts import fire, timers_for
 from flows.edges import loops_without_input
 from flows.limits import violations
 from flows.loader import LoadedFlows, check_text
@@ -60,6 +62,10 @@ def flow_files(draw: Any) -> dict[str, Any]:
                                "into": "captured", "goto": draw(st.sampled_from(names))})
             if routes:
                 state["on"] = routes
+            if draw(st.integers(0, 2)) == 0:
+                state["ask"] = draw(asks(names))
+            if draw(st.integers(0, 2)) == 0:
+                state["timeouts"] = draw(timeouts(names))
         state["say"] = say
         states[name] = state
     return {
@@ -76,12 +82,48 @@ def flow_files(draw: Any) -> dict[str, Any]:
     }
 
 
+@st.composite
+def asks(draw: Any, names: list[str]) -> dict[str, Any]:
+    """A typed question of any type, with bounds that fit it, retries, and maybe `on_fail`, `goto`, `error`."""
+    kind = draw(st.sampled_from(["number", "money", "date", "time", "email", "phone", "choice", "text"]))
+    ask: dict[str, Any] = {"into": "answer", "type": kind, "retries": draw(st.integers(0, 3))}
+    if kind in ("number", "money"):
+        low = draw(st.integers(0, 100))
+        ask.update(min=low, max=draw(st.one_of(st.none(), st.integers(low, low + 10**7))))
+    elif kind == "text":
+        ask.update(min=draw(st.integers(1, 3)), max=draw(st.integers(3, 60)))
+    elif kind == "date":
+        ask.update(min=draw(st.sampled_from(["today", "2020-01-01"])))
+    elif kind == "choice":
+        ask["options"] = draw(st.lists(words.map(lambda w: w.replace("{", "(").replace("}", ")")), min_size=1,
+                                       max_size=4))
+    for key in ("on_fail", "goto"):
+        if draw(st.booleans()):
+            ask[key] = draw(st.sampled_from(names))
+    if draw(st.booleans()):
+        ask["error"] = "Wrong answer ({{ ask.tries_left }} left, between {{ ask.min }} and {{ ask.max }})."
+    return {key: value for key, value in ask.items() if value is not None}
+
+
+@st.composite
+def timeouts(draw: Any, names: list[str]) -> list[dict[str, Any]]:
+    """A nudge, a move, or a nudge then a move, soonest first."""
+    nudge = {"after": "10m", "say": "Still there? " + "Z" * draw(st.sampled_from([0, 2000]))}
+    move = {"after": "1d", "goto": draw(st.sampled_from([*names, "@menu"]))}
+    return draw(st.sampled_from([[nudge], [move], [nudge, move], [{**move, "say": "Moving on."}]]))
+
+
+ANSWERS = ["45m", "₦1,500", "7", "2027-01-15", "tomorrow", "10:30", "2pm", "ada@example.com", "0801 234 5678",
+           "+2348012345678", "lots", "25:99"]
+
 inputs = st.lists(
     st.one_of(
         st.text(max_size=50),
         st.sampled_from(["menu", "1", "2", "3", "10", "0", "a@b.co", "", "🏠🔥", "x" * 5000]),
         st.tuples(st.sampled_from(["button", "list"]), st.sampled_from(["c0", "c1", "c9", "it:1", "menu", "zzz"])),
         st.just(("other", "image")),
+        st.sampled_from(ANSWERS),
+        st.tuples(st.just("wait"), st.integers(0, 2), st.booleans()),  # a due timer fires (in the window?)
     ),
     min_size=1, max_size=12,
 )
@@ -126,6 +168,14 @@ def test_generated_flows_never_strand_a_user(spec, steps, fail):
                       InboundEvent(phone=phone, kind="button", text="Go", reply_id="go")):
             no_internal_error(await engine.handle(first), first)
         for step in steps:
+            if isinstance(step, tuple) and step[0] == "wait":
+                timers = timers_for(engine, await engine.store.load(phone))
+                if timers:
+                    turn = await fire(engine, timers[step[1] % len(timers)], in_window=step[2])
+                    assert turn is not None and turn.flow == "seeker", step
+                    assert all(violations(message) == [] for message in turn.messages), step
+                    assert step[2] or turn.messages == []  # outside the window nothing is sent
+                continue
             if isinstance(step, tuple) and step[0] == "other":
                 event = InboundEvent(phone=phone, kind="other", message_type=step[1])
             elif isinstance(step, tuple):

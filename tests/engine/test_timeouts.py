@@ -69,6 +69,24 @@ async def test_the_nudge_then_the_move(engine) -> None:  # type: ignore[no-untyp
     assert await fire(engine, reset, in_window=True) is None  # it moved: the old timer finds nothing
 
 
+async def test_an_empty_value_in_a_nudge_is_a_notice_as_in_a_turn(tmp_path: Path) -> None:
+    def with_a_hole(data):  # type: ignore[no-untyped-def]
+        states_of(data, "seeker")["count"]["timeouts"] = [{"after": "10m", "say": "Still there? {{ input.year }}"}]
+
+    path = tmp_path / "flows.yaml"
+    path.write_text(edited(with_a_hole, SAMPLE.read_text()), encoding="utf-8")
+    built = make_engine(path, Backend(), fakeredis.FakeAsyncRedis())
+    built.scheduled = []  # type: ignore[attr-defined]
+
+    async def keep(timers: list[Timer]) -> None:
+        built.scheduled.extend(timers)  # type: ignore[attr-defined]
+
+    built.timers = keep
+    [nudge] = await to_count(built)
+    turn = await fire(built, nudge, in_window=True)
+    assert turn.notices == ["template rendered empty values: year"]
+
+
 async def test_an_answer_since_cancels_the_timers(engine) -> None:  # type: ignore[no-untyped-def]
     nudge, reset = await to_count(engine)
     await say(engine, "5")

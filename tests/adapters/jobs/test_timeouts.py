@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from arq.constants import job_key_prefix, result_key_prefix
 from arq.jobs import Job
 
 from adapters.jobs.timeouts import conversation_timeout
@@ -55,3 +56,15 @@ async def test_an_answer_since_means_no_nudge(world, graph):  # type: ignore[no-
     await world.runtime.engine.handle(InboundEvent(phone=phone, text="2"))  # the user answers
     assert await conversation_timeout({"jobs": world.jobs}, *job.args) == "moved on"
     assert graph.messages == []
+
+
+async def test_a_nudge_is_sent_once_even_after_its_job_is_forgotten(world, graph):  # type: ignore[no-untyped-def]
+    phone = PHONES["usr_ada"]
+    await world.link("usr_ada", inbound_at=now() - timedelta(minutes=5))
+    await world.runtime.engine.start_as(phone, USERS["usr_ada"] | {"role": "seeker"})
+    [job] = await queued_timeouts(world)
+    for job_id in await world.queued():  # run and forgotten, as arq does after `keep_result`
+        await world.redis.delete(job_key_prefix + job_id, result_key_prefix + job_id)
+    await world.redis.delete(world.scheduler.queue_name)
+    assert await conversation_timeout({"jobs": world.jobs}, *job.args) == "sent -> seeker.menu"
+    assert await queued_timeouts(world) == []  # the nudge did not queue itself again
