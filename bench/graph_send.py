@@ -1,5 +1,5 @@
 """CPU per Graph call of the sender, by road: pywa over httpx on the aiohttp transport, pywa over
-`GraphSession` + `Wire` (the default), and bare aiohttp posting the same JSON (no pywa) for scale.
+`GraphSession` straight onto aiohttp (the default), and bare aiohttp posting the same JSON (no pywa) for scale.
 
 The fake Graph API runs in its own process, so the figure is the sending process's CPU alone
 (time.process_time over N calls, 20 in flight), which the load on a shared box moves far less than

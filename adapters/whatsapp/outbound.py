@@ -26,8 +26,7 @@ from adapters.privacy import mask_phone
 from adapters.settings import Settings
 from adapters.whatsapp.graph import graph_session, point_at
 from adapters.whatsapp.limits import MAX_ROW_TITLE, enforce_limits, shorten
-from adapters.whatsapp.session import GraphSession
-from adapters.whatsapp.wire import Wire
+from adapters.whatsapp.session import GraphSession, SharedPool
 from engine.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -100,14 +99,14 @@ class WhatsAppSender:
     def __init__(self, settings: Settings, *, retry: RetryHook | None = None, timeout: float = 10.0,
                  patient_timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
         # Two clients: pywa takes no per-request timeout, and the one resend after a timeout waits longer.
-        # Without a `transport`, both send straight onto one pool of connections (session.py, wire.py); with
-        # one, through httpx on that transport (what the transport tests compare).
+        # Without a `transport`, both send straight onto one aiohttp pool (session.py); with one, through
+        # httpx on that transport (what the transport tests compare).
         self._session: GraphSession | httpx.AsyncClient
         self._patient_session: GraphSession | httpx.AsyncClient
         if transport is None:
-            wire = Wire()
-            self._session = GraphSession(settings.whatsapp_graph_url, timeout=timeout, wire=wire)
-            self._patient_session = GraphSession(settings.whatsapp_graph_url, timeout=patient_timeout, wire=wire)
+            pool = SharedPool()
+            self._session = GraphSession(settings.whatsapp_graph_url, timeout=timeout, pool=pool)
+            self._patient_session = GraphSession(settings.whatsapp_graph_url, timeout=patient_timeout, pool=pool)
         else:
             self._session = graph_session(settings, timeout=timeout, transport=transport)
             self._patient_session = graph_session(settings, timeout=patient_timeout, transport=transport)

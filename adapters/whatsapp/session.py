@@ -1,42 +1,39 @@
-"""The session pywa sends through in production: pywa's request calls, straight onto a small HTTP/1.1 client.
+"""The session pywa sends through in production: pywa's request calls, straight onto aiohttp.
 
 pywa builds each message's JSON and parses the answer; all it asks of its `httpx.AsyncClient` is
 `headers`, `base_url` and `request(method, url, json=..., params=...)` returning something with
 `status_code`, `text` and `json()`. Through httpx (even on the aiohttp transport, `transport.py`) one
-send cost ~290 µs of CPU; httpx builds a Request, merges URLs, copies headers, wraps the body in
-streams and builds a Response, for each of the 2.7 Graph calls an inbound message needs, and aiohttp
-underneath cost ~80 µs more than `wire.Wire` (~35 µs). `GraphSession` does only what pywa uses:
+send cost ~290 µs of CPU, against ~75 µs for aiohttp alone: httpx builds a Request, merges URLs, copies
+headers, wraps the body in streams and builds a Response, for each of the 2.7 Graph calls an inbound
+message needs. `GraphSession` does only what pywa uses:
 
 - the same requests on the wire (method, URL under `whatsapp_graph_url` with httpx's query encoding,
   `Authorization`, `User-Agent`, the JSON body);
-- the same failures: the httpx exceptions httpcore raises (`ConnectError`, `ReadTimeout`, ...), and an
-  answer of 400 or more is a real `httpx.Response`, so `WhatsAppError` and its `raw_response` are what
-  they were;
+- the same failures: aiohttp's errors are raised as the httpx exceptions httpcore raises
+  (`map_aiohttp_errors`), and an answer of 400 or more is a real `httpx.Response`, so `WhatsAppError`
+  and its `raw_response` are what they were;
 - a request it does not know (a file upload, a streamed download) goes through a real httpx client on
   the aiohttp transport.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from http import HTTPStatus
+import ssl
 from typing import Any
 
+import aiohttp
 import httpx
 import orjson
+from yarl import URL
 
-from adapters.whatsapp.transport import AiohttpTransport
-from adapters.whatsapp.wire import Wire
+from adapters.whatsapp.transport import AiohttpTransport, map_aiohttp_errors, new_aiohttp_session
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+# Set by aiohttp from the request itself; a copy from pywa's headers would contradict it.
+_OWN_HEADERS = frozenset({b"host", b"content-length", b"content-type"})
 _http_log = logging.getLogger("httpx")
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
 
 
 class GraphResponse:
@@ -57,6 +54,34 @@ class GraphResponse:
         return orjson.loads(self.content)
 
 
+class SharedPool:
+    """One aiohttp session (connection pool) for the sessions of one sender, per event loop.
+
+    `tls` replaces the default trust (certifi's bundle, as httpx had), e.g. for a private CA.
+    """
+
+    def __init__(self, max_connections: int = 100, keepalive_expiry: float = 15.0, *,
+                 tls: ssl.SSLContext | None = None) -> None:
+        self.max_connections = max_connections
+        self.keepalive_expiry = keepalive_expiry
+        self._tls = tls
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def get(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._session = new_aiohttp_session(self.max_connections, 0, self.keepalive_expiry, decompress=True,
+                                                tls=self._tls)
+            self._loop = loop
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None and not self._session.closed and self._loop is asyncio.get_running_loop():
+            await self._session.close()
+        self._session = None
+
+
 class GraphSession:
     """Stands in for pywa's `httpx.AsyncClient`: `WhatsApp(session=GraphSession(...))`.
 
@@ -64,17 +89,19 @@ class GraphSession:
     """
 
     def __init__(self, graph_url: str, *, timeout: float = 10.0, connect_timeout: float = 5.0,
-                 wire: Wire | None = None) -> None:
+                 pool: SharedPool | None = None) -> None:
         self._graph = httpx.URL(graph_url.rstrip("/") or "https://graph.facebook.com")
         self.headers = httpx.Headers()
         self._base = ""
         self._timeout_config = httpx.Timeout(timeout, connect=connect_timeout)
-        self._connect_timeout, self._read_timeout = connect_timeout, timeout
-        self._wire = wire or Wire()
+        # aiohttp's `connect` covers waiting for a pooled connection plus opening one (httpx: pool + connect).
+        self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout + timeout,
+                                              sock_connect=connect_timeout, sock_read=timeout)
+        self._pool = pool or SharedPool()
         self._fallback: httpx.AsyncClient | None = None
-        self._urls: dict[str, httpx.URL] = {}
-        self._head = b""
-        self._head_from: list[tuple[bytes, bytes]] | None = None
+        self._urls: dict[str, URL] = {}
+        self._wire_headers: list[tuple[str, str]] = []
+        self._wire_from: list[tuple[bytes, bytes]] | None = None
 
     @property
     def base_url(self) -> httpx.URL:
@@ -92,47 +119,56 @@ class GraphSession:
     def timeout(self) -> httpx.Timeout:
         return self._timeout_config
 
-    def _url(self, url: str) -> httpx.URL:
+    def _url(self, url: str, params: Any) -> URL:
+        if params:  # httpx's own encoding of the values (True as "true", None as "")
+            return URL(str(httpx.URL(self._absolute(url), params=params)), encoded=True)
         found = self._urls.get(url)
         if found is None:
-            found = httpx.URL(url if url.startswith(("http://", "https://")) else self._base + url)
+            found = URL(str(httpx.URL(self._absolute(url))), encoded=True)
             if len(self._urls) < 1024:  # pywa's endpoints are a handful of paths per phone id
                 self._urls[url] = found
         return found
 
-    def _header_lines(self) -> bytes:
+    def _absolute(self, url: str) -> str:
+        return url if url.startswith(("http://", "https://")) else self._base + url
+
+    def _headers(self) -> list[tuple[str, str]]:
         raw = self.headers.raw
-        if raw != self._head_from:  # pywa sets them once; the token may be replaced
-            lines = [(k, v) for k, v in raw if k.lower() not in (b"host", b"content-length", b"content-type")]
-            lines += [(k.encode(), v.encode()) for k, v in JSON_HEADERS.items()]
-            if any(b"\r" in k + v or b"\n" in k + v for k, v in lines):
+        if raw != self._wire_from:  # pywa sets them once; the token may be replaced
+            lines = [(k, v) for k, v in raw if k.lower() not in _OWN_HEADERS]
+            if any(b"\r" in k + v or b"\n" in k + v for k, v in lines):  # what h11 refused under httpx
                 raise httpx.LocalProtocolError("a header holds a line break")
-            self._head = b"".join(k + b": " + v + b"\r\n" for k, v in lines)
-            self._head_from = list(raw)
-        return self._head
+            self._wire_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in lines]
+            self._wire_headers += JSON_HEADERS.items()
+            self._wire_from = list(raw)
+        return self._wire_headers
 
     async def request(self, method: str, url: str, *, json: Any = None, params: Any = None,
                       **other: Any) -> GraphResponse | httpx.Response:
         if other:  # files, data, content, per-request headers: not a send, take the general road
             forwarded = {**dict(self.headers.items()), **dict(other.pop("headers", None) or {})}
             return await self._general().request(method, url, json=json, params=params, headers=forwarded, **other)
-        target = self._url(url)
-        if params:
-            target = target.copy_merge_params(params)  # httpx's own encoding of the values
-        body = orjson.dumps(json) if json is not None else b""
+        target = self._url(url, params)
+        body = orjson.dumps(json) if json is not None else None
+        phase = "connect"
         try:
-            answer = await self._wire.request(method, target, self._header_lines(), body,
-                                              connect_timeout=self._connect_timeout, read_timeout=self._read_timeout)
-        except httpx.TransportError as exc:
-            exc.request = httpx.Request(method, target)
-            raise
+            async with self._pool.get().request(method, target, data=body, headers=self._headers(),
+                                                allow_redirects=False, timeout=self._timeout) as response:
+                phase = "read"
+                content = await response.read()
+                status, headers = response.status, response.headers
+        except (aiohttp.ClientError, TimeoutError):
+            with map_aiohttp_errors(httpx.Request(method, str(target)), phase):
+                raise
         if _http_log.isEnabledFor(logging.INFO):  # the line httpx logged for each request, kept for operators
-            _http_log.info('HTTP Request: %s %s "HTTP/1.1 %d %s"', method, target, answer.status,
-                           _reason(answer.status))
-        if answer.status >= 400:  # pywa reads Meta's error from it and keeps it as `raw_response`
-            return httpx.Response(answer.status, headers=answer.headers, content=answer.content,
-                                  request=httpx.Request(method, target))
-        return GraphResponse(answer.status, answer.content, answer.headers)
+            version = response.version
+            _http_log.info('HTTP Request: %s %s "HTTP/%d.%d %d %s"', method, target, version.major if version else 1,
+                           version.minor if version else 1, status, response.reason or "")
+        if status >= 400:  # pywa reads Meta's error from it and keeps it as `raw_response`
+            # aiohttp already decoded the body: a Content-Encoding left in would have httpx decode it again.
+            return httpx.Response(status, content=content, request=httpx.Request(method, str(target)),
+                                  headers=[(k, v) for k, v in headers.items() if k.lower() != "content-encoding"])
+        return GraphResponse(status, content, headers)
 
     def _general(self) -> httpx.AsyncClient:
         if self._fallback is None:
@@ -145,6 +181,6 @@ class GraphSession:
         return self._general().stream(method, url, **kwargs)
 
     async def aclose(self) -> None:
-        await self._wire.aclose()
+        await self._pool.aclose()
         if self._fallback is not None:
             await self._fallback.aclose()

@@ -66,10 +66,10 @@ def client_timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
 
 
 def new_aiohttp_session(max_connections: int, max_per_host: int, keepalive_expiry: float, *,
-                        decompress: bool = False) -> aiohttp.ClientSession:
-    """A pooled aiohttp session that trusts certifi's CA bundle (as httpx did) and keeps no cookies (the Graph
-    API sets none). Under httpx, Content-Encoding is left to httpx (`decompress` False)."""
-    tls = ssl.create_default_context(cafile=certifi.where())
+                        decompress: bool = False, tls: ssl.SSLContext | None = None) -> aiohttp.ClientSession:
+    """A pooled aiohttp session that trusts certifi's CA bundle (as httpx did) unless given `tls`, and keeps no
+    cookies (the Graph API sets none). Under httpx, Content-Encoding is left to httpx (`decompress` False)."""
+    tls = tls or ssl.create_default_context(cafile=certifi.where())
     connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_per_host,
                                      keepalive_timeout=keepalive_expiry, ttl_dns_cache=300, ssl=tls)
     return aiohttp.ClientSession(connector=connector, auto_decompress=decompress, cookie_jar=aiohttp.DummyCookieJar(),

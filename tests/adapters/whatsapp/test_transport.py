@@ -1,8 +1,8 @@
 """The aiohttp roads under pywa: the same sends and the same error mapping as httpx's own transport.
 
 Every scenario runs three times against a fake Graph API on loopback, through httpcore (what the sender
-used first), through httpx on `AiohttpTransport`, and through `GraphSession` (the default: no httpx on
-the way), and must give the same `SendResult`s.
+used first), through httpx on `AiohttpTransport`, and through `GraphSession` (the default: aiohttp with no
+httpx on the way), and must give the same `SendResult`s.
 """
 
 from __future__ import annotations
