@@ -18,13 +18,14 @@ chat: $(STAMP)
 	$(BIN)/python main.py chat $(ARGS)
 
 # Lint, layers (import-linter), types (mypy: strict on flows/ and engine/), then the tests; every step runs
-# and the target fails if any did.
+# and the target fails if any did. The tests run on every core (at most 4 processes, pytest-xdist), a test
+# file per process so its module fixtures are built once.
 test: $(STAMP)
 	@status=0; \
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/lint-imports --no-cache || status=1; \
 	$(BIN)/mypy || status=1; \
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS); code=$$?; \
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile $(PYTEST_ARGS); code=$$?; \
 	if [ $$code -eq 5 ]; then echo "pytest: no tests were collected"; elif [ $$code -ne 0 ]; then status=$$code; fi; \
 	exit $$status
 

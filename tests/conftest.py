@@ -7,8 +7,6 @@ it starts rather than piling up for 24 hours on a shared server.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import redis
 
@@ -19,20 +17,44 @@ def _keys(client: redis.Redis) -> set[bytes]:
     return set(client.scan_iter(count=1000))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def no_redis_keys_left_behind() -> Iterator[None]:
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    """Under pytest-xdist the check runs once, in the controller, around all workers (each worker would see
+    the keys of tests still running in the others)."""
+    return hasattr(config, "workerinput")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _is_xdist_worker(session.config):
+        return
     client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=1)
     try:
-        before = _keys(client)
+        session.config.stash[_BEFORE] = _keys(client)
     except redis.RedisError:  # no Redis here: the tests that need it fail on their own
+        pass
+    finally:
         client.close()
-        yield
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_BEFORE, None)
+    if before is None or _is_xdist_worker(session.config):
         return
-    yield
+    client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=1)
     try:
         left = sorted(k.decode(errors="replace") for k in _keys(client) - before)
+    except redis.RedisError:
+        return
     finally:
         client.close()
     if left:
         shown = ", ".join(left[:10]) + (f" and {len(left) - 10} more" if len(left) > 10 else "")
-        pytest.fail(f"tests left {len(left)} Redis keys in {TEST_REDIS_URL}: {shown}", pytrace=False)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = f"tests left {len(left)} Redis keys in {TEST_REDIS_URL}: {shown}"
+        if reporter is not None:
+            reporter.write_line("\n" + message, red=True, bold=True)
+        else:
+            print(message)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_BEFORE = pytest.StashKey[set[bytes]]()
