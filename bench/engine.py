@@ -78,7 +78,8 @@ def _fill(registry: ActionRegistry, fn: Any) -> ActionRegistry:
 
     spec, _ = check_text((ROOT / "flows.yaml").read_text())
     assert spec is not None
-    names = {spec.session.identify} | {s.call for f in spec.flows.values() for s in f.states.values() if s.call}
+    names = {spec.session.identify, spec.session.remember_language}
+    names |= {c.action for f in spec.flows.values() for s in f.states.values() for c in s.calls}
     for name in sorted(n for n in names if n and n not in registry):
         registry.register(name, fn)
     return registry

@@ -25,7 +25,7 @@ from flows import edges as flow_edges
 from flows.loader import LoadedFlows
 from flows.schema import Command, FlowFile, State
 from flows.targets import Target, dynamic, resolve
-from flows.templating import create_environment, expression_of, is_expression_template
+from flows.templating import create_environment, expression_of, is_expression_template, with_globals
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +120,22 @@ class CompiledFlows:
     def render(self, source: str, scope: dict[str, Any]) -> str:
         if "{" not in source:
             return source
-        return self.template(source).render(scope)
+        template = self.template(source)
+        # Jinja's `render` copies the scope and the globals into a new dict for every text; a turn renders a
+        # dozen or more, so the scope is given as the context's parent as it is (`templating.with_globals`).
+        context = template.new_context(with_globals(self.env, scope), shared=True)
+        try:
+            return self.env.concat(template.root_render_func(context))
+        except Exception:
+            self.env.handle_exception()
 
     def evaluate(self, source: str, scope: dict[str, Any]) -> Any:
-        return self.expression(source)(**scope)
+        # What `TemplateExpression.__call__` does, minus its two copies of the scope (kwargs, then a dict).
+        template = self.expression(source)._template
+        context = template.new_context(with_globals(self.env, scope), shared=True)
+        for _ in template.root_render_func(context):
+            pass
+        return context.vars["result"]
 
     def value(self, raw: Any, scope: dict[str, Any]) -> Any:
         """`with:`/`set:` values: `{{ expr }}` -> native value, mixed text -> rendered text, else as is."""

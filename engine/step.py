@@ -168,6 +168,7 @@ class Step:
         conv = self.conversation
         user = conv.vars.get("user") or None
         return {
+            **self.flows.env.globals,  # under the values, as Jinja puts them: a text is rendered without a copy
             **conv.vars,
             **(conv.stack[-1].get("args") or {} if conv.stack else {}),
             "user": user,

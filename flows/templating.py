@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
-from jinja2 import Undefined
+from jinja2 import Environment, Undefined
 from jinja2.ext import Extension
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
@@ -62,7 +62,10 @@ class RecordingUndefined(Undefined):
             raise AttributeError(name)
         return RecordingUndefined(name=f"{self._undefined_name}.{name}")
 
-    __getitem__ = __getattr__
+    def __getitem__(self, key: Any) -> Any:
+        # `missing[:3]` slices, `missing[0]` indexes: both are as empty as the value itself.
+        label = key if isinstance(key, str) else "[…]"
+        return RecordingUndefined(name=f"{self._undefined_name}.{label}")
 
 
 def _finalize(value: Any) -> Any:
@@ -195,6 +198,15 @@ def create_environment(language: str = "en") -> ImmutableSandboxedEnvironment:
     env.filters["money"] = money
     env.filters["when"] = when
     return env
+
+
+def with_globals(env: Environment, scope: dict[str, Any]) -> dict[str, Any]:
+    """`scope` with the environment's globals (`range`, `plural`...) under it: itself when it holds them
+    already (the engine's turn scope does, so it is not copied for every text), else a merged copy."""
+    names = env.globals
+    if all(name in scope for name in names):
+        return scope
+    return {**names, **scope}
 
 
 def is_expression_template(value: str) -> bool:
