@@ -31,8 +31,9 @@ RUN apt-get update \
     && chown bot /data /metrics
 COPY --from=build /venv /venv
 WORKDIR /app
-# The CLI, the flows staff edit, and their conversation tests (`python main.py test`).
+# The CLI, the flows staff edit with their translations, and their conversation tests (`python main.py test`).
 COPY main.py flows.yaml flows.schema.json ./
+COPY translations ./translations
 COPY tests/conversations ./tests/conversations
 USER bot
 ENV FLOWS_PATH=/app/flows.yaml \

@@ -86,6 +86,10 @@ def test_dockerfile_copies_only_what_exists_and_everything_the_package_needs():
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
     for pattern in packages["include"]:
         assert pattern.rstrip("*") in sources, f"package {pattern} is not copied into the image"
+    # What the runtime reads beside the flows file (FLOWS_PATH=/app/flows.yaml) is in the image too.
+    from flows.translations import FOLDER
+
+    assert "flows.yaml" in sources and FOLDER in sources, "the flows file and its translations are not copied"
 
 
 def test_the_migrate_service_command_upgrades_postgresql():
