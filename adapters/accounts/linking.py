@@ -148,7 +148,7 @@ class LinkingService:
             email = normalize_email(email)
         except ValueError:
             raise _error("invalid_email") from None
-        await self._count_request(phone, email)
+        await self._count_request(phone, email, web=deliver is not None)
 
         account = await self._lookup(email)
         code, code_id, now = new_code(), new_code_id(), self._clock()
@@ -268,15 +268,17 @@ class LinkingService:
         except ValueError:
             raise _error("invalid_phone") from None
 
-    def _limit_keys(self, phone: str, email: str) -> tuple[str, str, str]:
+    def _limit_keys(self, phone: str, email: str, *, web: bool = False) -> tuple[str, str, str]:
+        # A phone's codes are counted per road: codes the website asks for (for a phone it cannot prove) never
+        # use up the ones the phone's owner may ask for on WhatsApp.
         return (
-            self._counter.key("link", "phone", pseudonym(self._secret, "phone", phone)),
+            self._counter.key("link", "web-phone" if web else "phone", pseudonym(self._secret, "phone", phone)),
             self._counter.key("link", "email", pseudonym(self._secret, "email", email)),
             self._counter.key("link", "all", "codes"),
         )
 
-    async def _count_request(self, phone: str, email: str) -> None:
-        phone_key, email_key, all_key = self._limit_keys(phone, email)
+    async def _count_request(self, phone: str, email: str, *, web: bool) -> None:
+        phone_key, email_key, all_key = self._limit_keys(phone, email, web=web)
         if await self._counter.hit(phone_key) > self.limits.codes_per_phone:
             log.info("link codes rate-limited for phone %s", mask_phone(phone))
             raise _error("rate_limited")
@@ -306,7 +308,7 @@ class LinkingService:
             try:
                 await deliver(phone, code, minutes)
             except Exception as exc:  # any failure: the code must not stay usable, nor count against the user
-                await self._forget_code(phone, email, code_id)
+                await self._forget_code(phone, email, code_id, web=True)
                 log.warning("link code to %s by WhatsApp not delivered (%s)", mask_phone(phone), type(exc).__name__)
                 raise _error("send_failed") from None
             return
@@ -324,9 +326,9 @@ class LinkingService:
             log.warning("link code email to %s for %s not delivered", mask_email(email), mask_phone(phone))
             raise _error("send_failed") from None
 
-    async def _forget_code(self, phone: str, email: str, code_id: str) -> None:
+    async def _forget_code(self, phone: str, email: str, code_id: str, *, web: bool = False) -> None:
         await self.db.run(lambda s: store.revoke_code(s, code_id))
-        for key in self._limit_keys(phone, email):
+        for key in self._limit_keys(phone, email, web=web):
             await self._counter.undo(key)
 
     async def _wrong_attempt(self, phone: str, row: LinkCode) -> NoReturn:

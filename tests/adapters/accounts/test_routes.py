@@ -212,3 +212,16 @@ async def test_known_and_unknown_emails_answer_at_the_same_moment(make_service, 
     known, unknown = durations[0::2], durations[1::2]
     assert [round(k - u, 6) for k, u in zip(known, unknown, strict=True)] == [0.0, 0.0, 0.0]
     assert min(durations) >= LinkingLimits().min_answer_seconds
+
+
+async def test_codes_the_website_asks_for_a_phone_leave_that_phones_whatsapp_codes_alone(client, service, smtp):
+    """Someone on the website can ask codes for a phone they do not own (with emails of their own); that uses
+    up the website's codes for the phone, never the ones its owner asks for on WhatsApp."""
+    emails = ["seeker@example.com", "agent@example.com", "inspector@example.com"]
+    for email in emails:
+        assert (await client.post(INITIATE, json={"phone_number": PHONE, "email": email})).status_code == 200
+    refused = await client.post(INITIATE, json={"phone_number": PHONE, "email": emails[0]})
+    assert (refused.status_code, refused.json()["error"]) == (429, "rate_limited")
+
+    sent = await service.start_link(PHONE, "agent@example.com")  # the owner, on WhatsApp: emailed as usual
+    assert sent["expires_in"] > 0 and smtp.last_code("agent@example.com")
