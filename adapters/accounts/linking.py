@@ -162,6 +162,7 @@ class LinkingService:
             code_hash=hash_code(self._secret, code_id=code_id, phone=phone, code=code),
             expires_at=now + self.limits.code_ttl,
             created_at=now,
+            road="web" if deliver is not None else "whatsapp",
         )
         await self.db.run(lambda s: store.add_code(s, row))
 
@@ -171,8 +172,10 @@ class LinkingService:
         await self._steady_answer(started, sent=account is not None)
         return {"email": mask_email(email), "expires_in": int(self.limits.code_ttl.total_seconds())}
 
-    async def verify_code(self, phone: str, code: str, language: str = "") -> dict[str, Any]:
-        """Check the latest code of `phone`; on success link the account and return the user.
+    async def verify_code(self, phone: str, code: str, language: str = "", *, road: str = "whatsapp"
+                          ) -> dict[str, Any]:
+        """Check the latest code of `phone` asked on `road` (`whatsapp`, or `web` for the website); on success
+        link the account and return the user.
 
         `language` is the one the user picked in the conversation, kept on the account."""
         phone = self._phone(phone)
@@ -181,7 +184,7 @@ class LinkingService:
             log.warning("link code guesses rate-limited for everyone (more than %d this hour)",
                         self.limits.guesses_per_window)
             raise _error("rate_limited")
-        row = await self.db.run(lambda s: store.latest_code(s, phone))
+        row = await self.db.run(lambda s: store.latest_code(s, phone, road))
         if row is None:
             raise _error("no_code")
         matches = looks_like_code(code) and code_matches(

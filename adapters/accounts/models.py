@@ -88,3 +88,6 @@ class LinkCode(SQLModel, table=True):
     used: bool = Field(default=False, nullable=False)
     revoked: bool = Field(default=False, nullable=False)
     created_at: datetime = Field(default_factory=_utc_now, sa_type=UtcDateTime, nullable=False)
+    #: `whatsapp` (emailed, typed in the chat) or `web` (sent to the phone for the website): one latest code each.
+    road: str = Field(default="whatsapp", max_length=16, nullable=False,
+                      sa_column_kwargs={"server_default": "whatsapp"})

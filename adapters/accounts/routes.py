@@ -153,7 +153,7 @@ def linking_routes(service: LinkingService, *, api_key: str, deliver_code: CodeD
             return parsed
         assert isinstance(parsed, VerifyOtp)
         try:
-            user = await service.verify_code(parsed.phone_number, parsed.otp_code)
+            user = await service.verify_code(parsed.phone_number, parsed.otp_code, road="web")
         except LinkingError as exc:
             return _failure(exc)
         if on_linked is not None:

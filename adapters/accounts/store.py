@@ -35,20 +35,22 @@ def linked_users(session: Session, role: str | None) -> list[WhatsAppUser]:
     return list(session.exec(query.order_by(col(WhatsAppUser.id))).all())
 
 
-def latest_code(session: Session, phone: str) -> LinkCode | None:
+def latest_code(session: Session, phone: str, road: str = "whatsapp") -> LinkCode | None:
     # Equal timestamps (a frozen test clock): the one code `add_code` left unrevoked is the newest.
     query = (
         select(LinkCode)
-        .where(LinkCode.phone == phone)
+        .where(LinkCode.phone == phone, LinkCode.road == road)
         .order_by(col(LinkCode.created_at).desc(), col(LinkCode.revoked).asc())
     )
     return session.exec(query.limit(1)).first()
 
 
 def add_code(session: Session, code: LinkCode) -> None:
-    """Store a new code; any earlier code of the same phone stops working."""
+    """Store a new code; any earlier code of the same phone asked on the same road stops working."""
     session.execute(
-        sa.update(LinkCode).where(col(LinkCode.phone) == code.phone, col(LinkCode.used).is_(False)).values(revoked=True)
+        sa.update(LinkCode)
+        .where(col(LinkCode.phone) == code.phone, col(LinkCode.road) == code.road, col(LinkCode.used).is_(False))
+        .values(revoked=True)
     )
     session.add(code)
 

@@ -66,6 +66,9 @@ def test_migrations_on_sqlite(sqlite_url):
         assert TABLES <= set(sa.inspect(engine).get_table_names())
         assert_schema_matches_models(engine)
         assert "language" in {c["name"] for c in sa.inspect(engine).get_columns("whatsapp_users")}
+        assert "road" in {c["name"] for c in sa.inspect(engine).get_columns("link_codes")}
+        downgrade_database(sqlite_url, "0002_language")  # codes keep their rows, without a road
+        assert "road" not in {c["name"] for c in sa.inspect(engine).get_columns("link_codes")}
         downgrade_database(sqlite_url, "0001_accounts")  # back one step: the column goes, the rows stay
         assert "language" not in {c["name"] for c in sa.inspect(engine).get_columns("whatsapp_users")}
         upgrade_database(sqlite_url)
@@ -99,6 +102,10 @@ def test_migrations_on_postgresql(pg_url):
         assert_schema_matches_models(engine)
         columns = {c["name"]: c for c in sa.inspect(engine).get_columns("whatsapp_users", schema=schema)}
         assert columns["language"]["nullable"] and columns["language"]["type"].length == 16
+        road = {c["name"]: c for c in sa.inspect(engine).get_columns("link_codes", schema=schema)}["road"]
+        assert not road["nullable"] and road["type"].length == 16
+        downgrade_database(url, "0002_language")
+        assert "road" not in {c["name"] for c in sa.inspect(engine).get_columns("link_codes", schema=schema)}
         downgrade_database(url, "0001_accounts")
         assert "language" not in {c["name"] for c in sa.inspect(engine).get_columns("whatsapp_users", schema=schema)}
         upgrade_database(url)

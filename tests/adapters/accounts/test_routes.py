@@ -225,3 +225,19 @@ async def test_codes_the_website_asks_for_a_phone_leave_that_phones_whatsapp_cod
 
     sent = await service.start_link(PHONE, "agent@example.com")  # the owner, on WhatsApp: emailed as usual
     assert sent["expires_in"] > 0 and smtp.last_code("agent@example.com")
+
+
+async def test_a_code_asked_on_the_website_leaves_the_code_the_owner_is_typing_on_whatsapp_working(
+        client, service, smtp, phone_codes):
+    await service.start_link(PHONE, "seeker@example.com")  # the owner, on WhatsApp: emailed
+    emailed = smtp.last_code("seeker@example.com")
+    response = await client.post(INITIATE, json={"phone_number": PHONE, "email": "agent@example.com"})
+    assert response.status_code == 200  # someone else, on the website, for the same phone
+    web_code = phone_codes.last(PHONE)
+
+    # Each road checks its own latest code: the website's code is not a WhatsApp code, and the other way round.
+    wrong_road = await client.post(VERIFY, json={"phone_number": PHONE, "otp_code": emailed})
+    assert (wrong_road.status_code, wrong_road.json()["error"]) == (400, "wrong_code")
+    user = await service.verify_code(PHONE, emailed)
+    assert user["role"] == "seeker"
+    assert web_code != emailed
