@@ -18,7 +18,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive
 
 #: Meta's bodies are small; 3 MB leaves room for a batch of a hundred messages.
@@ -76,16 +76,11 @@ class ByteBudget:
         self.used -= size
 
 
-async def read_capped_body(request: Request, limit: int = DEFAULT_MAX_BODY, budget: ByteBudget | None = None) -> bytes:
-    """The whole body, or BodyTooLarge as soon as it (declared or streamed) passes `limit` bytes, or
-    BodiesBusy when `budget` has no room left for it while it streams."""
-    return await read_capped_chunks(request.headers.get("content-length"), request.stream(), limit, budget)
-
-
 async def read_capped_chunks(declared: str | None, chunks: AsyncIterator[bytes], limit: int = DEFAULT_MAX_BODY,
                              budget: ByteBudget | None = None) -> bytes:
-    """`read_capped_body` over a declared Content-Length and the body's chunks as they arrive (ClientDisconnect
-    when the client goes away), for callers that read the ASGI messages themselves."""
+    """The whole body from its declared Content-Length and its chunks as they arrive, or BodyTooLarge as soon
+    as it (declared or streamed) passes `limit` bytes, BodiesBusy when `budget` has no room left for it while
+    it streams, MalformedBody when the client goes away before the end."""
     if declared is not None:
         if not declared.strip().isdigit():
             raise MalformedBody("Content-Length is not a number")

@@ -26,7 +26,8 @@ from adapters.privacy import mask_phone
 from adapters.settings import Settings
 from adapters.whatsapp.graph import graph_session, point_at
 from adapters.whatsapp.limits import MAX_ROW_TITLE, enforce_limits, shorten
-from adapters.whatsapp.session import GraphSession, SharedPool
+from adapters.whatsapp.session import GraphSession
+from adapters.whatsapp.transport import SharedPool
 from engine.messages import OutboundMessage
 
 log = logging.getLogger(__name__)

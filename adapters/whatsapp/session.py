@@ -18,9 +18,7 @@ message needs. `GraphSession` does only what pywa uses:
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import ssl
 from typing import Any
 
 import aiohttp
@@ -28,7 +26,7 @@ import httpx
 import orjson
 from yarl import URL
 
-from adapters.whatsapp.transport import AiohttpTransport, map_aiohttp_errors, new_aiohttp_session
+from adapters.whatsapp.transport import AiohttpTransport, SharedPool, map_aiohttp_errors
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 # Set by aiohttp from the request itself; a copy from pywa's headers would contradict it.
@@ -52,34 +50,6 @@ class GraphResponse:
 
     def json(self) -> Any:
         return orjson.loads(self.content)
-
-
-class SharedPool:
-    """One aiohttp session (connection pool) for the sessions of one sender, per event loop.
-
-    `tls` replaces the default trust (certifi's bundle, as httpx had), e.g. for a private CA.
-    """
-
-    def __init__(self, max_connections: int = 100, keepalive_expiry: float = 15.0, *,
-                 tls: ssl.SSLContext | None = None) -> None:
-        self.max_connections = max_connections
-        self.keepalive_expiry = keepalive_expiry
-        self._tls = tls
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def get(self) -> aiohttp.ClientSession:
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._loop is not loop:
-            self._session = new_aiohttp_session(self.max_connections, 0, self.keepalive_expiry, decompress=True,
-                                                tls=self._tls)
-            self._loop = loop
-        return self._session
-
-    async def aclose(self) -> None:
-        if self._session is not None and not self._session.closed and self._loop is asyncio.get_running_loop():
-            await self._session.close()
-        self._session = None
 
 
 class GraphSession:

@@ -76,6 +76,35 @@ def new_aiohttp_session(max_connections: int, max_per_host: int, keepalive_expir
                                  trust_env=False)
 
 
+class SharedPool:
+    """One pooled aiohttp session per event loop (aiohttp binds a session to the loop that opened it): opened
+    on first use, and anew from another loop. `tls` replaces the default trust (certifi's bundle), e.g. for a
+    private CA; `decompress` is off under httpx, which decodes Content-Encoding itself."""
+
+    def __init__(self, max_connections: int = 100, keepalive_expiry: float = 15.0, *, max_per_host: int = 0,
+                 decompress: bool = True, tls: ssl.SSLContext | None = None) -> None:
+        self.max_connections = max_connections
+        self.keepalive_expiry = keepalive_expiry
+        self._max_per_host = max_per_host
+        self._decompress = decompress
+        self._tls = tls
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def get(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._session = new_aiohttp_session(self.max_connections, self._max_per_host, self.keepalive_expiry,
+                                                decompress=self._decompress, tls=self._tls)
+            self._loop = loop
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None and not self._session.closed and self._loop is asyncio.get_running_loop():
+            await self._session.close()
+        self._session = None
+
+
 class AiohttpResponseStream(httpx.AsyncByteStream):
     """The response body, read from aiohttp as httpx asks for it; closing returns the connection."""
 
@@ -101,21 +130,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, *, max_connections: int = 100, max_per_host: int = 0,
                  keepalive_expiry: float = 15.0) -> None:
-        self._max_connections = max_connections
-        self._max_per_host = max_per_host
-        self._keepalive_expiry = keepalive_expiry
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._loop is not loop:
-            self._session = new_aiohttp_session(self._max_connections, self._max_per_host, self._keepalive_expiry)
-            self._loop = loop
-        return self._session
+        self._pool = SharedPool(max_connections, keepalive_expiry, max_per_host=max_per_host, decompress=False)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        session = self._client()
+        session = self._pool.get()
         body = await request.aread()
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
                    if k.lower() not in _SKIP_HEADERS]
@@ -135,6 +153,4 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        if self._session is not None and not self._session.closed and self._loop is asyncio.get_running_loop():
-            await self._session.close()
-        self._session = None
+        await self._pool.aclose()

@@ -27,7 +27,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapters.whatsapp.outbound import WhatsAppSender
-from adapters.whatsapp.session import GraphResponse, GraphSession, SharedPool
+from adapters.whatsapp.session import GraphResponse, GraphSession
+from adapters.whatsapp.transport import SharedPool
 from engine.messages import OutboundMessage
 from tests.adapters.whatsapp.conftest import make_settings
 from tests.fakes.loopback import LoopbackServer
