@@ -37,6 +37,11 @@ class Wording:
         return " ".join(_TAG.sub(" ", self.text).split())
 
     @property
+    def has_words(self) -> bool:
+        """Whether anything outside its tags is language (`{{ help_text }}` has none: nothing to translate)."""
+        return any(ch.isalpha() for ch in self.literal)
+
+    @property
     def pieces(self) -> list[str]:
         """The fixed fragments between tags and line breaks, as they appear in a rendered message."""
         return [p.strip() for chunk in _TAG.split(self.text) for p in chunk.split("\n") if len(p.strip()) >= 2]

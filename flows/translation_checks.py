@@ -8,7 +8,6 @@ are kept (the rest were reported on the English already).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from pydantic import ValidationError
@@ -24,14 +23,6 @@ from flows.translations import Translation, translate
 
 #: How much of a text a note quotes.
 QUOTE = 50
-
-
-#: Template tags: a text that is nothing but tags (`{{ help_text }}`) has no words of its own to translate.
-_TAGS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
-
-
-def _words(text: str) -> bool:
-    return any(ch.isalpha() for ch in _TAGS.sub("", text))
 
 
 def quote(text: str) -> str:
@@ -105,7 +96,7 @@ def check_translations(source: Source, spec: FlowFile, translations: Sequence[Tr
 def _coverage(source: Source, english: list[Wording], translation: Translation) -> list[Problem]:
     code = translation.code
     current = {w.text.strip() for w in english}
-    english = [w for w in english if _words(w.text)]  # `{{ help_text }}` is translated where its value is written
+    english = [w for w in english if w.has_words]  # `{{ help_text }}` is translated where its value is written
     missing = [w for w in english if translation.get(w.text) is None]
     out = [source.problem(w.path, f"no {code} translation for `{quote(w.text)}` (sent in English)", "note")
            for w in missing]
