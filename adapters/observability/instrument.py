@@ -42,32 +42,25 @@ def metered_job(job: Job, metrics: Metrics) -> Job:
 
 def instrument_linking(linking: Any, metrics: Metrics) -> Any:
     """Count `start_link` (started / rate_limited / failed) and `verify_code` (succeeded / failed) on `linking`."""
-    start_link, verify_code = linking.start_link, linking.verify_code
 
     def failure(exc: Exception) -> str:
         return "rate_limited" if getattr(exc, "kind", "") == "rate_limited" else "failed"
 
-    @functools.wraps(start_link)
-    async def metered_start(*args: Any, **kwargs: Any) -> Any:
-        try:
-            result = await start_link(*args, **kwargs)
-        except Exception as exc:
-            metrics.linking_event(failure(exc))
-            raise
-        metrics.linking_event("started")
-        return result
+    def metered(method: Callable[..., Awaitable[Any]], success: str) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(method)
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                result = await method(*args, **kwargs)
+            except Exception as exc:
+                metrics.linking_event(failure(exc))
+                raise
+            metrics.linking_event(success)
+            return result
 
-    @functools.wraps(verify_code)
-    async def metered_verify(*args: Any, **kwargs: Any) -> Any:
-        try:
-            result = await verify_code(*args, **kwargs)
-        except Exception as exc:
-            metrics.linking_event(failure(exc))
-            raise
-        metrics.linking_event("succeeded")
-        return result
+        return run
 
-    linking.start_link, linking.verify_code = metered_start, metered_verify
+    linking.start_link = metered(linking.start_link, "started")
+    linking.verify_code = metered(linking.verify_code, "succeeded")
     return linking
 
 
