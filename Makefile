@@ -19,13 +19,15 @@ chat: $(STAMP)
 
 # Lint, layers (import-linter), types (mypy: strict on flows/ and engine/), then the tests; every step runs
 # and the target fails if any did. The tests run on every core (at most 4 processes, pytest-xdist), a test
-# file per process so its module fixtures are built once.
+# file per process so its module fixtures are built once. A hung test fails after 5 minutes (pytest-timeout,
+# pyproject.toml) and the whole run is interrupted after 30, so CI always ends with names to go on.
 test: $(STAMP)
 	@status=0; \
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/lint-imports --no-cache || status=1; \
 	$(BIN)/mypy || status=1; \
-	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile $(PYTEST_ARGS); code=$$?; \
+	timeout --signal=INT --kill-after=60 1800 $(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile \
+	  --durations=10 $(PYTEST_ARGS); code=$$?; \
 	if [ $$code -eq 5 ]; then echo "pytest: no tests were collected"; elif [ $$code -ne 0 ]; then status=$$code; fi; \
 	exit $$status
 
