@@ -36,7 +36,10 @@ def test_serve_passes_metas_verification_handshake(tmp_path):
                 health = httpx.get(f"{url}/health", timeout=1)
                 break
             except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+                if process.poll() is not None or time.monotonic() > deadline:
+                    # Its output only once it has stopped: reading the pipe of a live server would wait forever.
+                    process.kill()
+                    pytest.fail(f"serve did not answer /health within 30 s:\n{process.communicate(timeout=20)[0]}")
                 time.sleep(0.2)
         assert health.json() == {"status": "ok", "checks": {"redis": "ok", "database": "ok"}}
         ok = httpx.get(f"{url}/api/v1/webhook", params={"hub.mode": "subscribe", "hub.verify_token": "verify-me",
@@ -47,7 +50,12 @@ def test_serve_passes_metas_verification_handshake(tmp_path):
         assert bad.status_code == 403
     finally:
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=20)
+        try:
+            output, _ = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output = process.communicate(timeout=20)[0]
+            pytest.fail(f"serve did not stop within 20 s of SIGTERM:\n{output}")
     assert "development mode" in output
     assert "event loop: uvloop" in output
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status says what stopped it.
