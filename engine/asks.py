@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.matching import capture, normalize
 from flows.edges import ANSWER, GAVE_UP
-from flows.schema import Ask
+from flows.schema_inputs import Ask
 
 if TYPE_CHECKING:
     from engine.step import Step

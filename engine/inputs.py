@@ -15,7 +15,7 @@ from engine.movement import choose, enter, follow, reprompt, run_command
 from engine.notification_taps import follow_notification_tap, notification_choice
 from engine.offers import Offer
 from flows.edges import OTHERWISE, route_trigger
-from flows.schema import Route
+from flows.schema_inputs import Route
 from flows.targets import Target
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from typing import Any
 from engine.compiler import CompiledFlows
 from engine.messages import OutboundMessage
 from flows import limits
-from flows.schema import Say
+from flows.schema_say import Say
 
 logger = logging.getLogger(__name__)
 

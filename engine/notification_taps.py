@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from engine.movement import follow
-from flows.schema import Choice, FlowFile
+from flows.schema import FlowFile
+from flows.schema_say import Choice
 
 
 def notification_choice(spec: FlowFile, reply_id: str) -> Choice | None:

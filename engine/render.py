@@ -15,7 +15,7 @@ from engine.offers import Offer
 from engine.paging import more_offer, page_of
 from flows import limits
 from flows.edges import FROM, choice_trigger
-from flows.schema import Say
+from flows.schema_say import Say
 
 
 def render_say(

@@ -21,8 +21,9 @@ from flows.notification_checks import check_notifications
 from flows.paths import UNKNOWN, ActionShape, element_type, template_problems
 from flows.problems import Problem
 from flows.regex_safety import backtracking_risk
-from flows.schema import MESSAGE_VARIABLES, REQUIRED_MESSAGES, ROLES, Choice, FlowFile, Say, State
+from flows.schema import MESSAGE_VARIABLES, REQUIRED_MESSAGES, ROLES, FlowFile, State
 from flows.schema_reuse import CONTINUE
+from flows.schema_say import Choice, Say
 from flows.source import Path, Source
 from flows.subflow_checks import check_return, check_shared_flows, check_subflow_call
 from flows.targets import STAY, describe_unknown, dynamic, resolve

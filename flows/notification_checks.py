@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flows import limits
-from flows.schema import Choice
+from flows.schema_say import Choice
 from flows.source import Path
 from flows.targets import STAY, describe_unknown, resolve
 

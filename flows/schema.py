@@ -8,284 +8,17 @@ the caller of a shared flow) or waits for input matched against its choices and 
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal, cast
+from typing import Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, JsonValue, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from flows import limits
 from flows.schema_base import SET, TARGET, Model
+from flows.schema_inputs import Ask, Branch, OtherwiseField, Route, Timeout
 from flows.schema_reuse import CallStep, Param, SubflowCall
+from flows.schema_say import Choice, SayField, at_most, fits
 
-CaptureKind = Literal["email", "code", "number", "date", "time", "text", "location"]
 ROLES = ("unlinked", "seeker", "agent", "inspector")
-TEMPLATE = r"\{\{|\{%"
-
-
-def _fits(limit: int) -> dict[str, Any]:
-    """JSON Schema for a text WhatsApp limits to `limit` characters, unless it is a template (cut when rendered).
-
-    Only editors see this; `check` enforces the limits itself, with the cut text in its message.
-    """
-    return {"allOf": [{"anyOf": [{"maxLength": limit}, {"pattern": TEMPLATE}]}]}
-
-
-def _at_most(count: int) -> dict[str, Any]:
-    return {"maxItems": count}
-
-
-def _say_shorthand(value: Any) -> Any:
-    return {"text": value} if isinstance(value, str) else value
-
-
-def _otherwise_shorthand(value: Any) -> Any:
-    return {"say": value} if isinstance(value, str) else value
-
-
-class Choice(Model):
-    """A reply button or list row, with where it leads."""
-
-    id: str = Field(description="Sent back by WhatsApp when tapped; unique in its message; <= 256 chars.",
-                    examples=["browse", "confirm_booking"], json_schema_extra={"maxLength": limits.ID})
-    title: str = Field(description="Button title (<= 20 chars) or list row title (<= 24 chars).",
-                       examples=["Browse properties", "Yes, book it"], json_schema_extra=_fits(limits.ROW_TITLE))
-    description: str = Field("", description="Second line of a list row (makes the message a list); <= 72 chars.",
-                             examples=["Available homes, a few at a time"],
-                             json_schema_extra=_fits(limits.ROW_DESCRIPTION))
-    goto: str | None = Field(None, description=TARGET + " Omitted: stay and re-prompt.",
-                             examples=["browse", "@menu", "seeker.menu"])
-    set: dict[str, Any] = Field(default_factory=dict, description=SET, examples=[{"page": 0}])
-    say: str | None = Field(None, description="Text sent before moving on.", examples=["Sure."])
-    when: str | None = Field(None, alias="if", description="Offer the choice only when this expression holds.",
-                             examples=["properties.has_next", "page > 0"])
-
-
-class ChoicesFrom(Model):
-    """One choice per item of a list in the context (e.g. the properties an action returned)."""
-
-    items: str = Field(description="Expression giving the list. Use `x['items']` for a result's `items` key: "
-                                   "`x.items` is the dict method, not the list.",
-                       examples=["properties['items']", "bookings"])
-    id: str = Field(description="Template for each row id, with `item` in scope.", examples=["prop:{{ item.id }}"])
-    title: str = Field(description="Template for each row title (<= 24 chars, cut when longer), `item` in scope.",
-                       examples=["{{ item.row_title }}"])
-    description: str = Field("", description="Template for each row's second line (<= 72 chars), `item` in scope.",
-                             examples=["{{ item.summary }}"])
-    into: str | None = Field(None, description="Context name the chosen item is stored under.",
-                             examples=["property"])
-    goto: str | None = Field(None, description=TARGET, examples=["property_detail"])
-    set: dict[str, Any] = Field(default_factory=dict, description=SET, examples=[{"from_saved": False}])
-    limit: int = Field(10, ge=1, le=10, description="At most this many rows per message (10 in all, fixed choices "
-                       "included).", examples=[5])
-    paging: bool = Field(True, description="Items that do not fit get a 'More…' row showing the next page; false "
-                         "drops them.", examples=[True])
-
-
-class LocationPin(Model):
-    """A location message (a map pin) sent before the text, e.g. the way to a property."""
-
-    latitude: str = Field(description="Template or expression, e.g. `{{ booking.latitude }}`.",
-                          examples=["{{ booking.latitude }}"])
-    longitude: str = Field(description="Template or expression.", examples=["{{ booking.longitude }}"])
-    name: str = Field("", description="The pin's name.", examples=["{{ booking.property_title }}"])
-    address: str = Field("", description="The pin's address line.", examples=["{{ booking.address }}"])
-    when: str | None = Field(None, alias="if", description="Send it only when this expression holds.",
-                             examples=["booking.latitude"])
-
-
-class ContactCard(Model):
-    """A contact card sent before the text, e.g. the agent's, so one tap calls or chats."""
-
-    name: str = Field(description="The contact's name (a template).", examples=["{{ booking.agent_name }}"])
-    phone: str = Field(description="The contact's phone (a template).", examples=["{{ booking.agent_phone }}"])
-    when: str | None = Field(None, alias="if", description="Send it only when this expression holds.",
-                             examples=["booking.agent_phone"])
-
-
-class Photos(Model):
-    """Image messages sent before the text, one per item of a list of image URLs."""
-
-    items: str = Field(description="Expression giving the image URLs, e.g. `detail.images[:1]`.",
-                       examples=["detail.images[:1]"])
-    caption: str = Field("", description="Template with `item` (the URL) and `index` (1, 2, ...); <= 1024.",
-                         examples=["Photo {{ index }}"])
-    limit: int = Field(1, ge=1, le=10, description="At most this many images.", examples=[3])
-
-
-#: `- use: main_menu` in a `choices:` list: the loader puts the shared choice (or choices) in its place.
-USE: dict[str, Any] = {"type": "object", "additionalProperties": False, "required": ["use"], "properties": {
-    "use": {"type": "string", "description": "Name of a shared choice (or list of choices) under the top-level "
-                                             "`choices:`.", "examples": ["main_menu"]}}}
-
-def _choices_or_use(schema: dict[str, Any]) -> None:
-    """At most 10 items, each a choice or a `use:` of a shared one."""
-    schema.update(_at_most(limits.MAX_ROWS))
-    schema["items"] = {"anyOf": [schema["items"], USE]}
-
-
-#: Sent as buttons (`style: auto`, 1-3 choices, no descriptions, no rows from data): titles <= 20, not 24.
-_BUTTONS: dict[str, Any] = {
-    "if": {"properties": {"choices": {"minItems": 1, "maxItems": limits.MAX_BUTTONS,
-                                      "items": {"not": {"required": ["description"]}}},
-                          "style": {"not": {"const": "list"}}},
-           "required": ["choices"], "not": {"required": ["choices_from"]}},
-    "then": {"properties": {"choices": {"items": {"properties": {"title": _fits(limits.BUTTON_TITLE)}}}}},
-}
-#: With choices the message is interactive: its body <= 1024.
-_INTERACTIVE: dict[str, Any] = {
-    "if": {"anyOf": [{"properties": {"choices": {"minItems": 1}}, "required": ["choices"]},
-                     {"required": ["choices_from"]}]},
-    "then": {"properties": {"text": _fits(limits.INTERACTIVE_BODY)}},
-}
-
-
-class Say(Model):
-    """What to send: a text, or a text with reply buttons or a list."""
-
-    model_config = ConfigDict(json_schema_extra={"allOf": cast(list[JsonValue], [_BUTTONS, _INTERACTIVE])})
-
-    text: str = Field(description="Message body, a Jinja2 template; <= 4096 chars (1024 with choices).",
-                      examples=["Hi {{ user.name }} 👋 What would you like to do?"],
-                      json_schema_extra=_fits(limits.TEXT_BODY))
-    location: LocationPin | None = Field(None, description="A map pin sent before the text.",
-                                         examples=[{"latitude": "{{ booking.latitude }}",
-                                                    "longitude": "{{ booking.longitude }}"}])
-    contact: ContactCard | None = Field(None, description="A contact card sent before the text.",
-                                        examples=[{"name": "{{ booking.agent_name }}",
-                                                   "phone": "{{ booking.agent_phone }}"}])
-    photos: Photos | None = Field(None, description="Images sent before the text.",
-                                  examples=[{"items": "detail.images[:1]"}])
-    header: str | None = Field(None, description="Bold first line of a button or list message; <= 60 chars.",
-                               examples=["Inspector"], json_schema_extra=_fits(limits.HEADER))
-    footer: str | None = Field(None, description="Small grey last line; <= 60 chars.",
-                               examples=["Type menu at any time"], json_schema_extra=_fits(limits.FOOTER))
-    choices: list[Choice] = Field(default_factory=list, description="Fixed choices: 1-3 are buttons, 4-10 a list; "
-                                  "`- use: name` puts in a shared choice (or list) from the top-level `choices:`.",
-                                  examples=[[{"id": "menu", "title": "Main menu", "goto": "@menu"}]],
-                                  json_schema_extra=_choices_or_use)
-    choices_from: ChoicesFrom | None = Field(None, description="List rows built from a list in the context.",
-                                             examples=[{"items": "properties['items']", "id": "prop:{{ item.id }}",
-                                                        "title": "{{ item.row_title }}", "goto": "property_detail"}])
-    style: Literal["auto", "buttons", "list"] = Field(
-        "auto", description="auto: <= 3 choices without descriptions are buttons, otherwise a list.",
-        examples=["list"],
-    )
-    list_button: str = Field("Choose", description="Label of the button that opens a list (<= 20 chars).",
-                             examples=["View list"], json_schema_extra=_fits(limits.LIST_BUTTON))
-
-
-PlainText = Annotated[str, Field(json_schema_extra=_fits(limits.TEXT_BODY))]
-SayField = Annotated[Say | None, BeforeValidator(_say_shorthand, json_schema_input_type=PlainText | Say | None)]
-
-
-class Route(Model):
-    """Where a typed input goes: keywords, a regular expression or a typed capture."""
-
-    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["keywords"]}, {"required": ["regex"]},
-                                                           {"required": ["capture"]}]})
-
-    keywords: list[str] | None = Field(None, description="Whole-message words (case-, accent- and "
-                                       "punctuation-insensitive).", examples=[["yes", "yep"]])
-    regex: str | None = Field(None, description="Searched case-insensitively; named groups go to `into` as a dict.",
-                              examples=[r"^REF-(?P<ref>\w+)$"])
-    capture: CaptureKind | None = Field(None, description="A typed value found in the message; needs `into`.",
-                                        examples=["email", "number"])
-    digits: int = Field(6, ge=1, le=12, description="For `capture: code`: how many digits.", examples=[6])
-    into: str | None = Field(None, description="Context name a capture (or regex groups) is stored under.",
-                             examples=["email"])
-    goto: str | None = Field(None, description=TARGET, examples=["send_code"])
-    set: dict[str, Any] = Field(default_factory=dict, description=SET, examples=[{"page": 0}])
-    say: str | None = Field(None, description="Text sent before moving on.", examples=["Got it."])
-
-    @model_validator(mode="after")
-    def _one_matcher(self) -> Route:
-        given = [k for k in ("keywords", "regex", "capture") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("a route needs exactly one of `keywords`, `regex`, `capture`")
-        if self.capture and not self.into:
-            raise ValueError("`capture` needs `into:` (the context name to store the value under)")
-        return self
-
-
-AskType = Literal["number", "money", "date", "time", "email", "phone", "choice", "text"]
-
-
-class Ask(Model):
-    """A typed question: the answer is checked, stored under `into`, and a wrong one re-asked, then routed."""
-
-    into: str = Field(description="Context name the valid answer is stored under.", examples=["budget"])
-    type: AskType = Field(description="What the answer must be: number, money (₦5m, 450k), date (ISO), time "
-                                      "(HH:MM), email, phone (+234...), choice (one of `options`) or text.",
-                          examples=["money"])
-    min: int | float | str | None = Field(None, description="Smallest number, earliest date (ISO or `today`), or "
-                                                      "shortest text.", examples=[0, "today"])
-    max: int | float | str | None = Field(None, description="Largest number, latest date, or longest text.",
-                                    examples=[1000000000])
-    options: list[str] = Field(default_factory=list, description="For `type: choice`: the accepted answers "
-                               "(also by number).", examples=[["Lagos", "Abuja"]])
-    error: str | None = Field(None, description="Said after a wrong answer (`ask.tries_left` in scope); default "
-                              "`messages.not_understood`.", examples=["Please send an amount, like 30m."])
-    retries: int = Field(2, ge=0, le=10, description="Wrong answers re-asked before `on_fail`.", examples=[2])
-    on_fail: str | None = Field(None, description=TARGET + " Where to go when the retries are used up; omitted: "
-                                "keep asking.", examples=["@menu"])
-    goto: str | None = Field(None, description=TARGET + " Where a valid answer leads; omitted: stay.",
-                             examples=["confirm_budget"])
-
-    @model_validator(mode="after")
-    def _options(self) -> Ask:
-        if (self.type == "choice") != bool(self.options):
-            raise ValueError("`options` goes with `type: choice`, and `type: choice` needs `options`")
-        return self
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-class Timeout(Model):
-    """What happens when a waiting state is left unanswered for a while: a nudge (once), a move, or both."""
-
-    after: str = Field(description="How long without an answer: `90s`, `10m`, `2h`, `1d`.",
-                       examples=["10m", "24h"], pattern=_DURATION.pattern)
-    say: str | None = Field(None, description="Sent when the time is up, only inside WhatsApp's 24-hour window.",
-                            examples=["Still there? Pick a time, or type menu."])
-    goto: str | None = Field(None, description=TARGET + " Where the conversation moves (sent nothing outside the "
-                             "24-hour window); omitted: it stays.", examples=["@menu"])
-
-    @property
-    def seconds(self) -> float:
-        found = _DURATION.match(self.after)
-        assert found is not None  # the pattern above
-        return float(found.group(1)) * _UNIT[found.group(2)]
-
-    @model_validator(mode="after")
-    def _does_something(self) -> Timeout:
-        if not self.say and not self.goto:
-            raise ValueError("a timeout needs `say:`, `goto:` or both")
-        return self
-
-
-class Branch(Model):
-    """A condition checked before `say`; the first that holds wins."""
-
-    when: str = Field(alias="if", description="A Jinja2 expression over the context.",
-                      examples=["user.role == 'seeker'", "properties.total > 50"])
-    goto: str | None = Field(None, description=TARGET, examples=["seeker.menu"])
-    set: dict[str, Any] = Field(default_factory=dict, description=SET, examples=[{"page": 0}])
-    say: str | None = Field(None, description="Text sent when the condition holds.", examples=["Lots to see!"])
-
-
-class Otherwise(Model):
-    """What happens when the input matches no choice, route or command."""
-
-    say: str | None = Field(None, description="Re-prompt text; default `messages.not_understood`.",
-                            examples=["Please pick a property or type menu."])
-    goto: str | None = Field(None, description=TARGET + " Omitted: stay and show the prompt again.",
-                             examples=["@menu"])
-
-
-OtherwiseField = Annotated[Otherwise | None,
-                           BeforeValidator(_otherwise_shorthand, json_schema_input_type=str | Otherwise | None)]
 
 
 class State(Model):
@@ -427,7 +160,7 @@ class NotificationChoice(Choice):
     """A reply button on a notification; `goto` is where tapping it leads in the user's flow."""
 
     title: str = Field(description="Button title; <= 20 chars.", examples=["Main menu", "Stop alerts"],
-                       json_schema_extra=_fits(limits.BUTTON_TITLE))
+                       json_schema_extra=fits(limits.BUTTON_TITLE))
 
 
 class Notification(Model):
@@ -435,12 +168,12 @@ class Notification(Model):
 
     text: str = Field(description="Sent inside the 24-hour window; <= 1024 chars with buttons.",
                       examples=["⏰ Reminder: {{ inspection.property_title }} on {{ inspection.when }}"],
-                      json_schema_extra=_fits(limits.INTERACTIVE_BODY))
+                      json_schema_extra=fits(limits.INTERACTIVE_BODY))
     variables: list[str] = Field(default_factory=list, description="Names the job passes to the templates.",
                                  examples=[["inspection"]])
     choices: list[NotificationChoice] = Field(default_factory=list, description="Up to 3 reply buttons.",
                                               examples=[[{"id": "menu", "title": "Main menu", "goto": "@menu"}]],
-                                              json_schema_extra=_at_most(limits.MAX_BUTTONS))
+                                              json_schema_extra=at_most(limits.MAX_BUTTONS))
     template: TemplateSpec = Field(description="Sent instead when the user is outside the 24-hour window.",
                                    examples=[{"name": "inspection_reminder", "language": "en",
                                               "params": ["{{ inspection.property_title }}"]}])
@@ -466,11 +199,11 @@ class Languages(Model):
 
     code: str = Field("en", description="The language this file is written in.", examples=["en"])
     name: str = Field(description="Its name as offered in the question (a button title, <= 20 chars).",
-                      examples=["English"], json_schema_extra=_fits(limits.BUTTON_TITLE))
+                      examples=["English"], json_schema_extra=fits(limits.BUTTON_TITLE))
     question: str = Field(description="Asked once, before the first state, when the user's language is unknown "
                                       "(and after `set: {language: null}`); the languages are its buttons.",
                           examples=["🌍 Which language should I use?"],
-                          json_schema_extra=_fits(limits.INTERACTIVE_BODY))
+                          json_schema_extra=fits(limits.INTERACTIVE_BODY))
 
 
 REQUIRED_MESSAGES = {
@@ -507,7 +240,7 @@ class FlowFile(Model):
                                      examples=[{"not_understood": "Sorry, I didn't understand that."}],
                                      json_schema_extra={"required": list(REQUIRED_MESSAGES),
                                                         "additionalProperties": {"type": "string",
-                                                                                 **_fits(limits.TEXT_BODY)}})
+                                                                                 **fits(limits.TEXT_BODY)}})
     commands: dict[str, Command] = Field(default_factory=dict, description="Global commands, by name.",
                                          examples=[{"menu": {"keywords": ["menu"], "ids": ["menu"], "goto": "@menu"}}])
     notifications: dict[str, Notification] = Field(default_factory=dict,

@@ -26,7 +26,7 @@ from engine.asks import TRIES
 from engine.compiler import keyword_form
 from engine.inputs import offer_for_text
 from engine.turn import Turn
-from flows.schema import Ask
+from flows.schema_inputs import Ask
 from tooling.explore_asks import Answer, answer_for, ask_outcome
 from tooling.explore_coverage import Coverage
 from tooling.explore_timeouts import pass_time

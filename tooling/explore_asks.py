@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.asks import TRIES
 from flows.edges import ANSWER, GAVE_UP
-from flows.schema import Ask
+from flows.schema_inputs import Ask
 from flows.targets import STAY
 
 #: Span drawn from when a question has no upper bound.

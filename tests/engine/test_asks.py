@@ -12,7 +12,7 @@ import pytest
 from engine.asks import WRONG, parse_answer, phone_number
 from engine.events import InboundEvent
 from flows.loader import check_text
-from flows.schema import Ask
+from flows.schema_inputs import Ask
 from tests.engine.conftest import SAMPLE, Backend, make_engine
 from tests.shipped import edited, states_of
 

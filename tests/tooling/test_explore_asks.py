@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.asks import WRONG, parse_answer
-from flows.schema import Ask
+from flows.schema_inputs import Ask
 from flows.source import parse
 from tooling.conversations import load_file, run_file
 from tooling.explore import Explorer, Violation, explore
