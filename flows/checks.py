@@ -16,14 +16,14 @@ from jinja2 import TemplateSyntaxError, meta
 from flows import edges as flow_edges
 from flows import limits
 from flows.ask_checks import check_ask
-from flows.context_types import declared_types, expression_type_of
+from flows.context_types import declared_types
 from flows.notification_checks import check_notifications
-from flows.paths import UNKNOWN, ActionShape, element_type, template_problems
+from flows.paths import UNKNOWN, ActionShape, template_problems
 from flows.problems import Problem
 from flows.regex_safety import backtracking_risk
+from flows.say_checks import check_say
 from flows.schema import MESSAGE_VARIABLES, REQUIRED_MESSAGES, ROLES, FlowFile, State
 from flows.schema_reuse import CONTINUE
-from flows.schema_say import Choice, Say
 from flows.source import Path, Source
 from flows.subflow_checks import check_return, check_shared_flows, check_subflow_call
 from flows.targets import STAY, describe_unknown, dynamic, resolve
@@ -298,7 +298,7 @@ class FlowChecker:
                 self.template((*bpath, "say"), branch.say)
             self.target((*bpath, "goto"), branch.goto, flow_name)
         if state.say:
-            self._check_say(flow_name, state.say, (*path, "say"))
+            check_say(self, flow_name, state.say, (*path, "say"))
         for i, route in enumerate(state.on):
             rpath = (*path, "on", i)
             if route.regex is not None:
@@ -340,95 +340,6 @@ class FlowChecker:
             self.add(path, "dead end: the state waits for input but offers no choices, `on:` routes, "
                            "`otherwise.goto` or `goto`, so users could only leave with a command "
                            "(add choices, e.g. one leading to `@menu`)")
-
-    def _check_say(self, flow_name: str, say: Say, path: Path) -> None:
-        item_scope = ("item",) if say.choices_from else ()
-        self.template((*path, "text"), say.text)
-        for key in ("contact", "location"):
-            card = getattr(say, key)
-            for field_name, value in (card.model_dump(exclude={"when"}) if card else {}).items():
-                self.template((*path, key, field_name), value)
-            if card and card.when:
-                self.template((*path, key, "if"), card.when, expression=True)
-        if say.photos:
-            self.template((*path, "photos", "items"), say.photos.items, expression=True)
-            self.template((*path, "photos", "caption"), say.photos.caption, ("item", "index"))
-        for key in ("header", "footer"):
-            value = getattr(say, key)
-            if value is not None:
-                self.template((*path, key), value)
-                if "{{" not in value and len(value) > limits.HEADER:
-                    self.add((*path, key), f"{key} is {len(value)} chars; WhatsApp allows {limits.HEADER}")
-        if len(say.list_button) > limits.LIST_BUTTON:
-            self.add((*path, "list_button"),
-                     f"list button label is {len(say.list_button)} chars; WhatsApp allows {limits.LIST_BUTTON}")
-        dynamic = say.choices_from.limit if say.choices_from else 0
-        count = len(say.choices) + dynamic
-        has_descriptions = any(c.description for c in say.choices) or bool(
-            say.choices_from and say.choices_from.description
-        )
-        interactive = count > 0
-        if "{{" not in say.text and "{%" not in say.text:
-            limit = limits.INTERACTIVE_BODY if interactive else limits.TEXT_BODY
-            if len(say.text) > limit:
-                kind = "interactive" if interactive else "text"
-                self.add((*path, "text"), f"text is {len(say.text)} chars; WhatsApp allows {limit} in "
-                                          f"{kind} messages")
-        style = limits.choice_style(count, has_descriptions, say.style)
-        always = len([c for c in say.choices if not c.when]) + dynamic
-        if say.style == "buttons" and count > limits.MAX_BUTTONS and always <= limits.MAX_BUTTONS:
-            self.add((*path, "choices"), f"up to {count} choices when every `if` holds; more than "
-                                         f"{limits.MAX_BUTTONS} are sent as a list", "note")
-        elif say.style == "buttons" and count > limits.MAX_BUTTONS:
-            self.add((*path, "choices"), f"{count} choices but WhatsApp allows {limits.MAX_BUTTONS} reply "
-                                         "buttons (use `style: list` or `style: auto`)")
-        elif len(say.choices) > limits.MAX_ROWS:
-            self.add((*path, "choices"), f"{len(say.choices)} choices but a WhatsApp list allows "
-                                         f"{limits.MAX_ROWS} rows")
-        elif say.choices_from and not say.choices_from.paging:
-            self.add((*path, "choices_from", "paging"),
-                     f"this list source has no paging: items past the first "
-                     f"{min(dynamic, limits.MAX_ROWS - len(say.choices))} are never offered "
-                     "(remove `paging: false` so a 'More…' row pages through them)", "warning")
-        elif say.style == "auto" and style == "list" and not say.choices_from and count > limits.MAX_BUTTONS:
-            self.add((*path, "choices"), f"{count} choices: sent as a list message (WhatsApp allows "
-                                         f"{limits.MAX_BUTTONS} buttons)", "note")
-        title_limit = limits.BUTTON_TITLE if style == "buttons" else limits.ROW_TITLE
-        ids: dict[str, int] = {}
-        for i, choice in enumerate(say.choices):
-            self._check_choice(flow_name, choice, (*path, "choices", i), title_limit)
-            if choice.id in ids:
-                self.add((*path, "choices", i, "id"), f"id `{choice.id}` is used twice in this message")
-            ids[choice.id] = i
-        if say.choices_from:
-            cf = say.choices_from
-            cpath = (*path, "choices_from")
-            self.template((*cpath, "items"), cf.items, expression=True)
-            item = {"item": element_type(expression_type_of(self.env, cf.items, self.types))}
-            for key in ("id", "title", "description"):
-                self.template((*cpath, key), getattr(cf, key), item_scope, local=item)
-            self.values((*cpath, "set"), cf.set, item_scope, local=item)
-            self.target((*cpath, "goto"), cf.goto, flow_name)
-
-    def _check_choice(self, flow_name: str, choice: Choice, path: Path, title_limit: int) -> None:
-        if len(choice.id) > limits.ID:
-            self.add((*path, "id"), f"id is {len(choice.id)} chars; WhatsApp allows {limits.ID}")
-        if not choice.id.strip():
-            self.add((*path, "id"), "empty id")
-        self.template((*path, "title"), choice.title)
-        if "{{" not in choice.title and len(choice.title) > title_limit:
-            cut = limits.fit(choice.title, title_limit)
-            self.add((*path, "title"), f"title `{choice.title}` is {len(choice.title)} chars; WhatsApp allows "
-                                       f"{title_limit} here (it would be cut to `{cut}`)")
-        if "{{" not in choice.description and len(choice.description) > limits.ROW_DESCRIPTION:
-            self.add((*path, "description"), f"description is {len(choice.description)} chars; WhatsApp "
-                                             f"allows {limits.ROW_DESCRIPTION}")
-        if choice.say:
-            self.template((*path, "say"), choice.say)
-        if choice.when:
-            self.template((*path, "if"), choice.when, expression=True)
-        self.values((*path, "set"), choice.set)
-        self.target((*path, "goto"), choice.goto, flow_name)
 
     def _check_loops(self) -> None:
         for group in flow_edges.loops_without_input(self.spec):
