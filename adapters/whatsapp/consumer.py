@@ -16,24 +16,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from redis.exceptions import (
-    BusyLoadingError,
-    ClusterDownError,
-    MasterDownError,
-    OutOfMemoryError,
-    ReadOnlyError,
-    SlotNotCoveredError,
-    TryAgainError,
-)
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from adapters.backoff import backoff_delay
 from adapters.privacy import mask_phone
 from adapters.whatsapp.delivery import Deliverer
 from adapters.whatsapp.flusher import Flusher
 from adapters.whatsapp.inbox import InboxEntry, StreamInbox, entry_after
 from adapters.whatsapp.outbound import SendResult
+from adapters.whatsapp.redis_health import REDIS_ERRORS, RedisHealth
 from adapters.whatsapp.stats import WebhookStats
 from adapters.whatsapp.turns import ALREADY_APPLIED, CONFLICT, OutboxItem, UserTurns
 from engine.context import turn_scope
@@ -47,9 +36,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 InboundHook = Callable[[InboundEvent], Awaitable[None]]
 TurnHook = Callable[[InboundEvent, list[SendResult]], Awaitable[None]]
-# Redis is unreachable, restarting, failing over or full: wait and try again, never drop the event.
-REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, OSError, ClusterDownError, TryAgainError,
-                MasterDownError, ReadOnlyError, SlotNotCoveredError, OutOfMemoryError)
 
 
 @dataclass(slots=True)
@@ -70,25 +56,6 @@ class ConsumerOptions:
     max_in_progress: int = 8
     slot_hold: float = 0.5  # seconds a turn keeps its slot; a slower one is waiting, not computing
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
-
-
-class RedisHealth:
-    """Shared by the consumers of a process: False while a Redis call keeps failing (for /health)."""
-
-    def __init__(self) -> None:
-        self.ok = True
-        self.since = 0.0
-        self.failures = 0
-
-    def failed(self) -> None:
-        self.failures += 1
-        if self.ok:
-            self.ok, self.since = False, time.time()
-
-    def recovered(self) -> None:
-        if not self.ok:
-            log.info("redis is answering again after %.1f s", time.time() - self.since)
-        self.ok = True
 
 
 class Stopped(Exception):

@@ -15,18 +15,14 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from adapters.backoff import backoff_delay
 from adapters.privacy import mask_phone
 from adapters.whatsapp.outbound import Sender, SendResult
+from adapters.whatsapp.redis_health import REDIS_ERRORS
 from adapters.whatsapp.stats import WebhookStats
 from adapters.whatsapp.turns import OutboxItem, UserTurns
 
 log = logging.getLogger(__name__)
-
-REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 @dataclass(slots=True)

@@ -17,14 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.whatsapp.consumer import (
-    REDIS_ERRORS,
-    ConsumerOptions,
-    InboundHook,
-    PartitionConsumer,
-    RedisHealth,
-    TurnHook,
-)
+from adapters.whatsapp.consumer import ConsumerOptions, InboundHook, PartitionConsumer, TurnHook
 from adapters.whatsapp.delivery import Deliverer, DeliveryOptions
 from adapters.whatsapp.flusher import Flusher
 from adapters.whatsapp.inbox import StreamInbox
@@ -32,6 +25,7 @@ from adapters.whatsapp.keys import PipelineKeys
 from adapters.whatsapp.leases import LOST, Leases
 from adapters.whatsapp.outbound import Sender
 from adapters.whatsapp.reader import Reader
+from adapters.whatsapp.redis_health import REDIS_ERRORS, RedisHealth
 from adapters.whatsapp.stats import WebhookStats
 from adapters.whatsapp.turns import UserTurns
 from engine.turn import ConversationEngine
