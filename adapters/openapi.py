@@ -25,6 +25,7 @@ Schema = type[BaseModel] | dict[str, Any] | None
 SECURITY = {
     "admin": {"type": "http", "scheme": "bearer", "description": "ADMIN_TOKEN: staff routes"},
     "api_key": {"type": "http", "scheme": "bearer", "description": "API_KEY: the Inspector website's server"},
+    "metrics": {"type": "http", "scheme": "bearer", "description": "METRICS_TOKEN, when it is set: the scraper"},
 }
 
 

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     secret_key: str = Field(default="dev-secret-key-change-me", repr=False)
     admin_token: str = Field(default="", repr=False)
     api_key: str = Field(default="", repr=False)
+    metrics_token: str = Field(default="", repr=False)
     link_codes_per_hour: int = 300
     link_guesses_per_hour: int = 1000
     log_level: str = "INFO"

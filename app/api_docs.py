@@ -131,13 +131,15 @@ CATALOG: dict[tuple[str, str], Operation] = {
             "version": "0.1.0", "uptime_seconds": 12.5, "whatsapp": "live", "signature_check": True,
             "flows": {"hash": "dc8b8941f44e", "flows": 4}, "counters": {"received": 3}, "queued_users": 0})}),
     ("GET", "/metrics"): Operation(
-        "Prometheus metrics (text format), summed over every process", "operations",
+        "Prometheus metrics (text format), summed over every process", "operations", auth="metrics",
         responses={200: Answer("metrics", TEXT, "# TYPE inspector_bot_webhooks_received_total counter\n"
-                                                "inspector_bot_webhooks_received_total 5.0\n", "text/plain")}),
+                                                "inspector_bot_webhooks_received_total 5.0\n", "text/plain"),
+                   401: UNAUTHORIZED}),
     ("GET", "/api/v1/metrics"): Operation(
-        "The same metrics as JSON", "operations",
+        "The same metrics as JSON", "operations", auth="metrics",
         responses={200: Answer("metrics", MetricsSummary, {"metrics": {"inspector_bot_webhooks_received_total": {
-            "type": "counter", "help": "Inbound events", "values": {"_": 5.0}}}})}),
+            "type": "counter", "help": "Inbound events", "values": {"_": 5.0}}}}),
+                   401: UNAUTHORIZED}),
     ("POST", "/api/v1/auth/initiate-linking"): Operation(
         "Start linking a WhatsApp number to an Inspector account", "linking",
         request=InitiateLinking, request_example={"phone_number": "+2348012345678", "email": "ada@example.com"},

@@ -187,7 +187,7 @@ def create_app(
                             on_linked=conversation_refresher(runtime)),
             *inspector_api_routes(runtime.inspector, settings.api_key, clock=runtime.engine.clock),
             *metrics_routes(runtime.metrics, multiproc_dir=settings.prometheus_multiproc_dir or None,
-                            refresh=backlog_probe(runtime, pipeline).refresh),
+                            refresh=backlog_probe(runtime, pipeline).refresh, token=settings.metrics_token),
             *openapi_routes(lambda: build_openapi(app.routes, CATALOG, title="Inspector WhatsApp bot API",
                                                   version=version(), description=API_DESCRIPTION)),
             *routes,

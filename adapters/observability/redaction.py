@@ -73,5 +73,5 @@ def _email(match: re.Match[str]) -> str:
 def settings_secrets(settings: object) -> list[str]:
     """The values in Settings that must never be printed, by field name."""
     names = ("whatsapp_token", "whatsapp_verify_token", "whatsapp_app_secret", "inspector_api_key", "smtp_password",
-             "secret_key", "admin_token", "api_key", "sentry_dsn")
+             "secret_key", "admin_token", "api_key", "metrics_token", "sentry_dsn")
     return [str(getattr(settings, name, "") or "") for name in names]

@@ -1,6 +1,8 @@
 """`GET /metrics` (Prometheus text format) and `GET /api/v1/metrics` (the same numbers as JSON).
 
-Both refresh the Redis-backed backlog gauges first, so a scrape always sees the current queue.
+Both refresh the Redis-backed backlog gauges first, so a scrape always sees the current queue. With
+METRICS_TOKEN set, both ask for it as a bearer token (Prometheus: `authorization: {credentials_file: ...}`);
+unset, they are open, for a service whose metrics stay on the internal network.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from adapters.bearer import has_bearer
 from adapters.observability.metrics import Metrics
 from adapters.observability.multiprocess import exposition_registry
 from adapters.observability.summary import summarize
@@ -24,7 +27,13 @@ Refresh = Callable[[], Awaitable[object]]
 
 
 def metrics_routes(metrics: Metrics, *, multiproc_dir: str | Path | None = None,
-                   refresh: Refresh | None = None) -> list[Route]:
+                   refresh: Refresh | None = None, token: str = "") -> list[Route]:
+    def refused(request: Request) -> Response | None:
+        if not token or has_bearer(request, token):
+            return None
+        return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+
     async def refreshed() -> None:
         if refresh is None:
             return
@@ -34,11 +43,15 @@ def metrics_routes(metrics: Metrics, *, multiproc_dir: str | Path | None = None,
             log.warning("backlog metrics not refreshed: %s", type(exc).__name__)
 
     async def prometheus(request: Request) -> Response:
+        if (answer := refused(request)) is not None:
+            return answer
         await refreshed()
         body = generate_latest(exposition_registry(metrics.registry, multiproc_dir))
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     async def summary(request: Request) -> Response:
+        if (answer := refused(request)) is not None:
+            return answer
         await refreshed()
         return JSONResponse({"metrics": summarize(exposition_registry(metrics.registry, multiproc_dir))})
 

@@ -174,3 +174,21 @@ def test_a_stopped_process_breaker_state_no_longer_counts(tmp_path):
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=str(tmp_path))
     assert registry.get_sample_value("inspector_bot_inspector_breaker_state") == 1  # the open one has exited
+
+
+async def test_with_metrics_token_set_both_metrics_routes_ask_for_it(tmp_path, smtp, graph):
+    settings = journey_settings(tmp_path, graph.url, smtp.port, metrics_token="scrape-token-0123456789")
+    async with running_app(settings) as (_runtime, _app, client):
+        for path in ("/metrics", "/api/v1/metrics"):
+            missing = await client.get(path)
+            wrong = await client.get(path, headers={"Authorization": "Bearer scrape-token-wrong"})
+            right = await client.get(path, headers={"Authorization": "Bearer scrape-token-0123456789"})
+            assert missing.status_code == wrong.status_code == 401, path
+            assert missing.headers["www-authenticate"] == "Bearer" and "inspector_bot" not in missing.text
+            assert right.status_code == 200 and "inspector_bot_webhooks_received" in right.text, path
+
+
+async def test_without_metrics_token_the_metrics_stay_open(tmp_path, smtp, graph):
+    async with running_app(journey_settings(tmp_path, graph.url, smtp.port)) as (_runtime, _app, client):
+        assert (await client.get("/metrics")).status_code == 200
+        assert (await client.get("/api/v1/metrics")).status_code == 200
