@@ -41,9 +41,9 @@ def test_shipped_flows_are_valid_with_the_real_actions():
     from adapters.redis import connect_redis
     from adapters.settings import Settings
     from app.runtime import action_signatures, build_actions
-    from main import _signatures  # the same registry `python main.py check` uses
+    from tooling.staff_commands import service_signatures  # the same registry `python main.py check` uses
 
-    signatures = asyncio.run(_signatures(Settings(), connect_redis, build_actions, action_signatures))
+    signatures = asyncio.run(service_signatures(Settings(), connect_redis, build_actions, action_signatures))
     loaded = load_flows(SHIPPED, signatures)
     assert loaded.report.errors == []
     assert {f.role for f in loaded.spec.flows.values()} == {"unlinked", "seeker", "agent", "inspector", "shared"}
