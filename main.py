@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sandbox)
 
     p = sub.add_parser("worker", help="run background jobs from Redis (needs REDIS_URL)")
-    p.add_argument("--burst", action="store_true", help="stop once the queue is empty (tests, one-off runs)")
+    p.add_argument("--burst", action="store_true", help="run the jobs due now, then stop (later ones stay queued)")
     p.add_argument("--namespace", default=None, help="queue and key prefix (default: inspector:jobs)")
     p.set_defaults(func=cmd_worker)
 

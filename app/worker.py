@@ -13,6 +13,7 @@ from typing import Any
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
+from adapters.jobs.burst import run_until_idle
 from adapters.jobs.scheduler import queue_name_for
 from adapters.jobs.store import DEFAULT_NAMESPACE
 from adapters.jobs.worker import worker_options
@@ -54,16 +55,20 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 async def run_worker(settings: Settings, *, burst: bool = False, namespace: str = DEFAULT_NAMESPACE) -> None:
-    """Run the worker against settings.redis_url until stopped (or, with `burst`, until the queue is empty)."""
+    """Run the worker against settings.redis_url until stopped (or, with `burst`, until no job is due)."""
     if not settings.redis_url:
         raise ValueError("the worker needs REDIS_URL (e.g. redis://localhost:6379/0): it takes jobs from Redis")
     metrics = build_metrics(settings)
     options = worker_options(settings, namespace=namespace, on_startup=startup, on_shutdown=shutdown,
                              metrics=metrics, ctx={"metrics": metrics})
-    worker = Worker(redis_settings=RedisSettings.from_dsn(settings.redis_url), burst=burst, handle_signals=not burst,
+    # `burst`: our own end condition (adapters/jobs/burst.py); arq's would wait for every deferred job.
+    worker = Worker(redis_settings=RedisSettings.from_dsn(settings.redis_url), burst=False, handle_signals=not burst,
                     **options)
     try:
-        await worker.async_run()
+        if burst:
+            await run_until_idle(worker)
+        else:
+            await worker.async_run()
     except asyncio.CancelledError:  # a signal stopped it
         pass
     finally:

@@ -14,6 +14,7 @@ from arq.worker import Worker
 from redis.asyncio import Redis
 
 from adapters.inspector.sandbox_store import SandboxStore
+from adapters.jobs.burst import run_until_idle
 from adapters.jobs.context import JobContext
 from adapters.jobs.delivery import whatsapp_retry_hook
 from adapters.jobs.scheduler import JobScheduler
@@ -82,13 +83,16 @@ class World:
                 await self.runtime.linking.record_inbound(PHONES[user_id], None, inbound_at)
 
     async def run_jobs(self, **options: Any) -> Worker:
-        """An arq worker in burst mode: runs every queued job (deferred ones when due), then stops."""
+        """An arq worker run until no job is due within seconds (retries included); jobs deferred further, such
+        as a reminder days ahead, stay queued (arq's own burst mode would wait for them for ever)."""
         kwargs = worker_options(self.settings, namespace=self.namespace, ctx={"jobs": self.jobs}, with_cron=False)
         kwargs.update(options)
-        worker = Worker(redis_pool=ArqRedis.from_url(REDIS_URL), burst=True, handle_signals=False, poll_delay=0.05,
+        worker = Worker(redis_pool=ArqRedis.from_url(REDIS_URL), burst=False, handle_signals=False, poll_delay=0.05,
                         **kwargs)
-        await worker.async_run()
-        await worker.close()
+        try:
+            await run_until_idle(worker)
+        finally:
+            await worker.close()
         return worker
 
     async def queued(self) -> list[str]:

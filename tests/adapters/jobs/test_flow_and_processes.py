@@ -94,6 +94,10 @@ def test_main_py_worker_processes_a_job_enqueued_by_another_process(tmp_path, gr
         f"    redis = ArqRedis.from_url({REDIS_URL!r})\n"
         f"    await redis.enqueue_job('deliver_whatsapp', {{'to': {PHONES['usr_ada']!r}, 'text': 'from afar'}},\n"
         f"                            _job_id={namespace + ':wa:1'!r}, _queue_name={queue_name_for(namespace)!r})\n"
+        # A job for tomorrow: arq's own burst mode would wait for it; `--burst` runs what is due and stops.
+        f"    await redis.enqueue_job('deliver_whatsapp', {{'to': {PHONES['usr_ada']!r}, 'text': 'tomorrow'}},\n"
+        f"                            _job_id={namespace + ':wa:2'!r}, _queue_name={queue_name_for(namespace)!r},\n"
+        f"                            _defer_by=86400)\n"
         "    await redis.aclose()\n"
         "asyncio.run(main())\n"
     )
@@ -103,6 +107,10 @@ def test_main_py_worker_processes_a_job_enqueued_by_another_process(tmp_path, gr
     try:
         assert done.returncode == 0, done.stderr[-2000:]
         assert [(c.to, c.text) for c in graph.messages] == [(PHONES["usr_ada"], "from afar")]
+        import redis as sync_redis
+
+        with sync_redis.Redis.from_url(REDIS_URL) as client:
+            assert client.zrange(queue_name_for(namespace), 0, -1) == [f"{namespace}:wa:2".encode()]
     finally:
         import redis as sync_redis
 
