@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine.events import InboundEvent
+from engine.failures import IdentifyError, internal_error
 from engine.movement import follow
 from engine.step import Step
 from engine.turn import Turn
@@ -56,7 +57,8 @@ def timers_for(engine: Engine, conversation: Conversation | None) -> list[Timer]
 async def fire(engine: Engine, timer: Timer, *, in_window: bool) -> Turn | None:
     """Run a due timer: its `say` (only inside the 24-hour window) and its `goto`; None when the user has
     moved on since (or the state no longer has that timeout). The turn's messages are for the caller to
-    send; the conversation is committed here."""
+    send; the conversation is committed here. A timer whose move crashes (a template error, a loop of
+    states) leaves the conversation as it was and returns the turn with `error` set and nothing to send."""
     async with engine.store.checkout(timer.phone) as checkout:
         conversation = checkout.conversation
         if conversation is None or (conversation.flow, conversation.state, conversation.updated_at) != (
@@ -76,6 +78,12 @@ async def fire(engine: Engine, timer: Timer, *, in_window: bool) -> Turn | None:
                 step.say_text(flows.render(timeout.say, step.scope()))
             if timeout.goto:
                 await follow(step, timeout_trigger(timer.index), timeout.goto)
+        except IdentifyError:
+            raise
+        except Exception as exc:  # as a crashed turn: rolled back, logged and counted, the user stays put;
+            crashed = internal_error(step, exc)  # and nobody who did not write hears an apology
+            crashed.messages.clear()
+            return crashed
         finally:
             missing_names.reset(token)
         turn = step.finish()

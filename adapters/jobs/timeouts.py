@@ -26,6 +26,8 @@ async def conversation_timeout(ctx: dict[str, Any], phone: str, flow: str, state
     if turn is None:
         log.info("timeout %d of %s.%s for %s: the user moved on", index, flow, state, mask_phone(phone))
         return "moved on"
+    if turn.error is not None:  # logged with its traceback by the engine; the user stays where they were
+        return f"failed in {turn.flow}.{turn.state}: {turn.error}"
     for message in turn.messages:
         await jobs.sender.send(message)
     if turn.conversation is not None and turn.conversation.updated_at != stamp:

@@ -117,3 +117,30 @@ def test_check_catches_timeout_mistakes() -> None:
     _, report = check_text(edited(lambda d: states_of(d, "seeker")["count"].update(
         timeouts=[{"after": "ten minutes", "say": "x"}]), SAMPLE.read_text()))
     assert any("String should match pattern" in p.message for p in report.errors)
+
+
+async def test_a_timeout_whose_move_crashes_leaves_the_user_where_they_were_and_says_nothing(tmp_path: Path) -> None:
+    def into_a_crash(data):  # type: ignore[no-untyped-def]
+        states = states_of(data, "seeker")
+        states["count"]["timeouts"] = [{"after": "1d", "goto": "broken"}]
+        states["broken"] = {"say": "{{ range(5000)|list|length }}", "goto": "menu"}  # refused by the sandbox
+
+    path = tmp_path / "flows.yaml"
+    path.write_text(edited(into_a_crash, SAMPLE.read_text()), encoding="utf-8")
+    built = make_engine(path, Backend(), fakeredis.FakeAsyncRedis())
+    built.scheduled = []  # type: ignore[attr-defined]
+
+    async def keep(timers: list[Timer]) -> None:
+        built.scheduled.extend(timers)  # type: ignore[attr-defined]
+
+    built.timers = keep
+    [timer] = await to_count(built)
+    before = await built.store.load(PHONE)
+    turn = await fire(built, timer, in_window=True)
+    assert turn is not None and turn.error and "SecurityError" in turn.error
+    assert turn.messages == [] and (turn.flow, turn.state) == ("seeker", "count")
+    after = await built.store.load(PHONE)
+    assert (after.flow, after.state, after.updated_at, after.version) == (
+        before.flow, before.state, before.updated_at, before.version)
+    assert built.counts["errors"] == 1
+    assert (await say(built, "3")).error is None  # the user carries on from where they were
