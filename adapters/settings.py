@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     daily_digest_hour: int = 7
     alerts_interval_hours: int = 2
     reminder_lead_hours: int = 24
+    booking_sweep_days: int = Field(default=60, ge=1)
     job_max_tries: int = 5
 
     log_format: str = "text"

@@ -199,7 +199,8 @@ class InspectorClient:
     async def all_inspections(
         self, *, start: datetime, end: datetime, status: str | None = "scheduled"
     ) -> list[Inspection]:
-        """Everyone's inspections in [start, end), soonest first (the reminder sweep)."""
+        """Everyone's inspections in [start, end), soonest first (the reminder sweep); every status with None
+        (the booking sweep, which must see cancellations)."""
         params = {"from": _iso(start), "to": _iso(end), "status": status}
         return await self._get(list[Inspection], "GET /inspections", "/inspections", params=params)
 

@@ -7,6 +7,7 @@ to pick a new time (a button to the agent's free slots).
 
 Each job reads the inspection fresh from Inspector, so what is said is what is true when it is sent,
 and sends each notice once per (inspection, change, phone) through the sent-markers of `JobContext.notify`.
+A booking notice also tells the booking sweep what the agent now knows, so the sweep never repeats it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from adapters.inspector.action_support import properties_by_id, users_by_id
 from adapters.inspector.display import inspection_view
 from adapters.inspector.errors import InspectorError, InspectorNotFound
 from adapters.inspector.models import Inspection
+from adapters.jobs.booking_sweep import remember
 from adapters.jobs.context import JobContext, jobs_of
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,8 @@ async def send_booking_notice(ctx: dict[str, Any], inspection_id: str, change: s
     outcomes = await _tell(jobs, ctx, "agent", inspection.agent_id, BOOKING_CHANGES[change], view, marker)
     if change == "booked" and inspection.status == "scheduled":
         outcomes += await _tell(jobs, ctx, "inspector", inspection.inspector_id, "inspector_assigned", view, marker)
+    # What was told, not what is true: a booking cancelled before its notice ran is still the sweep's to tell.
+    await remember(jobs, inspection, "scheduled" if change == "booked" else "cancelled")
     return ",".join(outcomes) or "no recipient"
 
 

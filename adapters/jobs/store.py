@@ -1,4 +1,5 @@
-"""The jobs' own Redis keys: sent-markers, the dead-letter list and the alerts high-water mark.
+"""The jobs' own Redis keys: sent-markers, the dead-letter list, high-water marks, what the booking
+sweep has seen, and short locks.
 
 Every key lives under one namespace (`inspector:jobs` in production, a unique one per test), so
 several deployments or test runs can share one Redis without touching each other's keys.
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable
+import uuid
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -74,3 +76,39 @@ class JobStore:
 
     async def set_high_water(self, name: str, moment: datetime) -> None:
         await self.redis.set(self.key("high-water", name), moment.astimezone(UTC).isoformat())
+
+    # -- what the booking sweep has seen: inspection id -> the status it was last seen in -----------
+
+    def seen_key(self, inspection_id: str) -> str:
+        return self.key("booking-seen", inspection_id)
+
+    async def seen_statuses(self, inspection_ids: Sequence[str]) -> dict[str, str]:
+        """The remembered status of each inspection seen before (unseen ones are left out)."""
+        if not inspection_ids:
+            return {}
+        raw = await self.redis.mget([self.seen_key(i) for i in inspection_ids])
+        return {i: v.decode() for i, v in zip(inspection_ids, raw, strict=True) if v is not None}
+
+    async def remember_statuses(self, seen: Mapping[str, tuple[str, int]]) -> None:
+        """Remember `{inspection id: (status, ttl seconds)}`; each key goes when its inspection is long past."""
+        if not seen:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for inspection_id, (status, ttl) in seen.items():
+                pipe.set(self.seen_key(inspection_id), status, ex=max(ttl, 60))
+            await pipe.execute()
+
+    # -- a short lock, so two runs of one periodic job never overlap --------------------------------
+
+    async def try_lock(self, name: str, ttl: int) -> str | None:
+        """A token when the lock `name` was free (it expires after `ttl` s if never released), else None."""
+        token = uuid.uuid4().hex
+        taken = await self.redis.set(self.key("lock", name), token, nx=True, ex=ttl)
+        return token if taken else None
+
+    async def unlock(self, name: str, token: str) -> None:
+        """Release the lock if it is still ours (an expired one may have been taken by another run)."""
+        key = self.key("lock", name)
+        held = await self.redis.get(key)
+        if held is not None and (held.decode() if isinstance(held, bytes) else held) == token:
+            await self.redis.delete(key)

@@ -16,6 +16,7 @@ from arq.cron import CronJob, cron
 from arq.worker import Function, func
 
 from adapters.jobs.alerts import send_property_alerts
+from adapters.jobs.booking_sweep import sweep_bookings
 from adapters.jobs.broadcasts import send_broadcast
 from adapters.jobs.delivery import deliver_email, deliver_whatsapp
 from adapters.jobs.digests import send_daily_digests
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 Startup = Callable[[dict[str, Any]], Awaitable[None]]
 
+BOOKING_SWEEP_MINUTES = {5, 15, 25, 35, 45, 55}
+
 
 def _metered(job: Any, metrics: Metrics | None) -> Any:
     return job if metrics is None else metered_job(job, metrics)
@@ -46,6 +49,7 @@ def job_functions(settings: Settings, metrics: Metrics | None = None) -> list[Fu
         func(_metered(send_property_alerts, metrics), max_tries=tries),
         func(_metered(conversation_timeout, metrics), max_tries=tries),
         func(_metered(sweep_reminders, metrics), max_tries=tries),
+        func(_metered(sweep_bookings, metrics), max_tries=tries),
         func(_metered(send_booking_notice, metrics), max_tries=tries),
         func(_metered(send_inspection_update, metrics), max_tries=tries),
         func(_metered(deliver_whatsapp, metrics), max_tries=tries),
@@ -70,6 +74,8 @@ def cron_jobs(settings: Settings, metrics: Metrics | None = None) -> list[CronJo
              hour=alert_hours(settings.alerts_interval_hours), minute={0}, max_tries=tries),
         # Every hour, off the hour so it does not queue behind the digests and alerts.
         cron(_metered(sweep_reminders, metrics), name="reminder_sweep", minute={30}, max_tries=tries),
+        # Every ten minutes, off the hour and the half hour, where the runs above queue.
+        cron(_metered(sweep_bookings, metrics), name="booking_sweep", minute=BOOKING_SWEEP_MINUTES, max_tries=tries),
     ]
 
 

@@ -44,3 +44,14 @@ def test_the_reminder_sweep_fires_every_hour_at_half_past():
     run = next_run(sweep, datetime(2026, 11, 26, 5, 40, tzinfo=LAGOS))
     assert (run.hour, run.minute, run.second) == (6, 30, 0)
     assert (next_run(sweep, run) - run).total_seconds() == 3600
+
+
+def test_the_booking_sweep_fires_every_ten_minutes_off_the_hour_and_the_half_hour():
+    sweep = by_name(cron_jobs(Settings()), "booking_sweep")
+    run = next_run(sweep, datetime(2026, 11, 26, 5, 40, tzinfo=LAGOS))
+    assert (run.hour, run.minute, run.second) == (5, 45, 0)
+    runs = [run]
+    for _ in range(6):
+        runs.append(next_run(sweep, runs[-1]))
+    assert {(b - a).total_seconds() for a, b in zip(runs, runs[1:], strict=False)} == {600}
+    assert not {r.minute for r in runs} & {0, 30}  # where the digests, alerts and reminder sweep queue
