@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 DEFAULT_NAMESPACE = "inspector:jobs"
 DEAD_LETTER_KEEP = 10_000
 SENT_TTL = 8 * 24 * 3600  # longer than any job can be deferred or retried
+_UNLOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
 
 class JobStore:
@@ -108,7 +109,4 @@ class JobStore:
 
     async def unlock(self, name: str, token: str) -> None:
         """Release the lock if it is still ours (an expired one may have been taken by another run)."""
-        key = self.key("lock", name)
-        held = await self.redis.get(key)
-        if held is not None and (held.decode() if isinstance(held, bytes) else held) == token:
-            await self.redis.delete(key)
+        await cast(Awaitable[Any], self.redis.eval(_UNLOCK, 1, self.key("lock", name), token))  # compare, delete

@@ -81,16 +81,10 @@ async def test_only_linked_agents_and_inspectors_are_told(world, graph):
 
 
 async def book_in_the_flow(world):
-    """Ada books through the WhatsApp flow, which queues its own notice; the booking it made. (Its reminder and
-    the conversation's timeouts, deferred by hours, are dropped: a burst worker would wait for them.)"""
+    """Ada books through the WhatsApp flow, which queues its own notice; the booking it made."""
     seeded = set(world.sandbox.inspections)
     await book_through_the_flow(world)
     [made] = [world.sandbox.inspections[key] for key in world.sandbox.inspections if key not in seeded]
-    await world.scheduler.cancel_reminder(made.id)
-    for job_id in await world.queued():
-        if ":timeout:" in job_id:
-            await world.redis.zrem(world.scheduler.queue_name, job_id)
-            await world.redis.delete(f"arq:job:{job_id}")
     return made
 
 
