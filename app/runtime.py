@@ -200,7 +200,7 @@ def build_runtime(
     keys = PipelineKeys(partitions=settings.pipeline_partitions)
     store = ConversationStore(redis, prefix=keys.conversation_prefix, ttl=settings.conversation_ttl)
     engine = Engine(CompiledFlows(loaded), registry, store, clock=clock, observe=metrics.engine_turn,
-                    timers=scheduler.schedule_timeouts)
+                    timers=scheduler.schedule_timeouts, tz=ZoneInfo(settings.timezone))
     logger.info("flows %s loaded (%s): %s", settings.flows_path, loaded.hash, loaded.report.summary(loaded.path))
     return Runtime(settings=settings, redis=redis, embedded_redis=embedded, actions=registry, engine=engine,
                    inspector=inspector, linking=linking, database=database, email=email, pipeline_keys=keys,

@@ -76,7 +76,7 @@ async def answer(step: Step, ask: Ask) -> bool:
     """Take a valid answer (stored, then `goto`); False when the input is not one."""
     from engine.movement import follow  # movement -> running -> this module: import when used
 
-    value = parse_answer(ask, step.event.text, step.now.date())
+    value = parse_answer(ask, step.event.text, step.today)
     if value is WRONG:
         return False
     step.conversation.vars[ask.into] = value

@@ -157,5 +157,5 @@ def match_route(step: Step, route: Route, typed: str) -> Any:
             return NO_MATCH
         return found.groupdict() or (found.group(1) if found.groups() else found.group(0))
     assert route.capture is not None
-    value = capture(route.capture, text, digits=route.digits, today=step.now.date())
+    value = capture(route.capture, text, digits=route.digits, today=step.today)
     return NO_MATCH if value is None else value

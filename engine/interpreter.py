@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from engine import languages
@@ -45,6 +45,7 @@ class Engine:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         observe: Callable[[str], None] | None = None,
         timers: TimerSink | None = None,
+        tz: tzinfo | None = None,
     ) -> None:
         self.flows = flows
         #: Told `ok` or `error` after every turn (the composition root points it at the metrics).
@@ -52,9 +53,16 @@ class Engine:
         self.actions = actions
         self.store = store
         self.clock = clock
+        #: The users' time zone: what `today` and `tomorrow` mean in answers (None: the clock's own).
+        self.tz = tz
         self.counts = {"events": 0, "errors": 0, "resets": 0}
         #: Where the timeouts of a waiting state go to be run when due (the background jobs); None: nowhere.
         self.timers = timers
+
+    def today(self) -> date:
+        """The users' date now: what a typed `today` means (see `Step.today`)."""
+        now = self.clock()
+        return now.astimezone(self.tz).date() if self.tz is not None else now.date()
 
     async def schedule_timers(self, conversation: Conversation | None) -> None:
         """Hand the timeouts of the state a turn leaves the user in to `timers`. Safe before the commit: a
@@ -92,7 +100,8 @@ class Engine:
         with turn_scope(event.phone, event.wamid or "") as scope:
             if conversation is not None:
                 scope.flow, scope.state = conversation.flow, conversation.state
-            step = Step(self.flows, event, conversation, actions=self.actions, now=self.clock(), counts=self.counts)
+            step = Step(self.flows, event, conversation, actions=self.actions, now=self.clock(), counts=self.counts,
+                        tz=self.tz)
             try:
                 turn = await step.run()
             except Exception:  # e.g. IdentifyError, raised for the pipeline to retry
@@ -159,7 +168,7 @@ class Engine:
                                         flows_hash=flows.hash, version=previous.version if previous else 0,
                                         language=language)
             step = Step(flows, InboundEvent(phone=phone), conversation, actions=self.actions, now=self.clock(),
-                        counts=self.counts)
+                        counts=self.counts, tz=self.tz)
             turn = await step.start_at(Target(flow, state))
             assert turn.conversation is not None
             await checkout.commit(turn.conversation)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import MutableMapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from engine import languages
@@ -38,7 +38,8 @@ class Step:
     """The per-event state, explicit rather than global: the event, the working conversation, the turn."""
 
     def __init__(self, flows: CompiledFlows, event: InboundEvent, conversation: Conversation | None, *,
-                 actions: ActionRegistry, now: datetime, counts: MutableMapping[str, int]) -> None:
+                 actions: ActionRegistry, now: datetime, counts: MutableMapping[str, int],
+                 tz: tzinfo | None = None) -> None:
         #: The flows in every language; `flows` is them in the user's language (`set_language`).
         self.base = flows
         self.flows = flows.in_language(conversation.language if conversation is not None else "")
@@ -46,6 +47,9 @@ class Step:
         self.counts = counts
         self.event = event
         self.now = now
+        #: The date where the users are (the platform's time zone): `today`, `tomorrow` and `min: today` mean
+        #: that day, not UTC's, which is still yesterday in Lagos between midnight and 01:00.
+        self.today = now.astimezone(tz).date() if tz is not None else now.date()
         self.turn = Turn()
         self.loaded = conversation
         # A conversation holding only a language (picked, or preset by a test) has not begun either.
@@ -176,7 +180,7 @@ class Step:
             "phone": conv.phone,
             "messages": self.flows.spec.messages,
             "now": self.now,
-            "today": self.now.date().isoformat(),
+            "today": self.today.isoformat(),
             "flow": conv.flow,
             "state": conv.state,
             "language": self.flows.language,

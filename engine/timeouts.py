@@ -70,7 +70,7 @@ async def fire(engine: Engine, timer: Timer, *, in_window: bool) -> Turn | None:
             return None
         timeout = state.timeouts[timer.index]
         step = Step(engine.flows, InboundEvent(phone=timer.phone), conversation, actions=engine.actions,
-                    now=engine.clock(), counts=engine.counts)
+                    now=engine.clock(), counts=engine.counts, tz=engine.tz)
         step.asks_language = False  # the question waits for the user's own next message
         token = missing_names.set(step.missing)  # an empty value in the nudge is logged, as in a turn
         try:

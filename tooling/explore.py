@@ -190,7 +190,7 @@ class Explorer:
         state = engine.flows.state(conversation.flow, conversation.state) if conversation else None
         if state is None or state.ask is None:
             return None
-        return Question(conversation, state.ask, answer_for(state.ask, valid, n, world.clock().date()))
+        return Question(conversation, state.ask, answer_for(state.ask, valid, n, engine.today()))
 
     def judge_answer(self, world: World, question: Question, trail: list[tuple[str, str, str]],
                      after: Any) -> list[str]:

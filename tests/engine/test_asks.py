@@ -3,8 +3,9 @@ the tries left, then routed to `on_fail`; asking afresh restores the tries."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import fakeredis
 import pytest
@@ -74,6 +75,28 @@ async def test_choices_and_commands_still_work_while_asked(engine) -> None:  # t
     await to_question(engine)
     turn = await say(engine, "menu")
     assert turn.state == "menu"
+
+
+def with_day_question(data):  # type: ignore[no-untyped-def]
+    states = states_of(data, "seeker")
+    states["menu"]["say"]["choices"].append({"id": "day", "title": "Day", "goto": "day"})
+    states["day"] = {"say": "Which day?", "ask": {"into": "day", "type": "date", "min": "today", "retries": 1,
+                                                  "on_fail": "menu", "goto": "menu"}}
+
+
+async def test_today_and_tomorrow_are_the_users_days_not_utcs(tmp_path: Path) -> None:
+    """00:30 on Wednesday 2 Dec in Lagos is still Tuesday in UTC: the engine reads dates in its time zone."""
+    path = tmp_path / "flows.yaml"
+    path.write_text(edited(with_day_question, SAMPLE.read_text()), encoding="utf-8")
+    engine = make_engine(path, Backend(), fakeredis.FakeAsyncRedis())
+    engine.clock, engine.tz = (lambda: datetime(2026, 12, 1, 23, 30, tzinfo=UTC)), ZoneInfo("Africa/Lagos")
+    await say(engine, "hi")
+    await say(engine, "ada@example.com")
+    await say(engine, "", kind="button", reply_id="day")
+    turn = await say(engine, "2026-12-01")  # yesterday in Lagos: before `min: today`
+    assert turn.state == "day"
+    await say(engine, "tomorrow")
+    assert (await engine.store.load(PHONE)).vars["day"] == "2026-12-03"
 
 
 @pytest.mark.parametrize("ask,text,value", [
