@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from adapters.inspector.models import AlertPreferences, Property
+from adapters.inspector.sandbox_store import SandboxStore
 from adapters.jobs.alerts import HIGH_WATER
 from tests.adapters.jobs.support import PHONES, now
 from tests.shipped import shipped_spec, shows
 
 
 async def test_daily_digest_goes_to_inspectors_with_inspections_today_and_agents_with_tomorrows(world, graph):
+    # The sandbox seeded and the digest run at one instant: by the wall clock, a run across midnight in Lagos
+    # seeded "today" on one day and sent the digest of the next.
+    at = datetime(2026, 12, 1, 7, 0, tzinfo=ZoneInfo("Africa/Lagos"))
+    world.runtime.inspector.sandbox_app.state.store = SandboxStore.load(None, lambda: at)
+    world.jobs.clock = lambda: at
     # Sandbox seed: Ngozi inspects ins_001 and ins_002 today; Emeka nothing today; tomorrow ins_007 is on
     # Amaka's property; Tunde's properties have nothing tomorrow.
-    await world.link("usr_ngozi", "usr_emeka", "usr_tunde", inbound_at=now() - timedelta(hours=1))
+    await world.link("usr_ngozi", "usr_emeka", "usr_tunde", inbound_at=at - timedelta(hours=1))
     await world.link("usr_amaka")  # never wrote to us: outside the window
     await world.scheduler.enqueue("send_daily_digests")
     await world.scheduler.enqueue("send_daily_digests")  # a second run (a retry, a second worker)
