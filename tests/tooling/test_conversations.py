@@ -110,3 +110,11 @@ def _same_id(template: str, tapped: str) -> bool:
     """`call_agent:{{ inspection.id }}` is tapped as `call_agent:ins_001`."""
     fixed = template.split("{{", 1)[0]
     return tapped == template or ("{{" in template and tapped.startswith(fixed) and len(tapped) > len(fixed))
+
+
+def test_every_conversation_test_runs_at_a_fixed_instant() -> None:
+    """The sandbox seeds its bookings and slots around the test clock: on the wall clock a file would see other
+    data on a Sunday, after 17:00 or across midnight. A `clock:` for the file, or for each of its tests."""
+    unpinned = [f"{path.name}: {test.get('name')}" for path in FILES for conv in [load_file(path)]
+                for test in conv.tests if not (test.get("clock") or conv.source.data.get("clock"))]
+    assert unpinned == []
