@@ -62,20 +62,23 @@ async def run_due_jobs(world: Any, phone: str, enqueue: str | None = None) -> li
     first = len(sender.sent)
     await world.runtime.linking.record_inbound(phone, None, world.clock().replace(microsecond=0))
     if enqueue:
-        await jobs.scheduler.queue.enqueue_job(enqueue, _queue_name=jobs.scheduler.queue_name,
-                                               _defer_until=world.clock())
+        await jobs.scheduler.enqueue(enqueue)  # due now by the world's clock, which is the scheduler's
     functions = {f.name: f.coroutine for f in job_functions(world.runtime.settings)}
     queue, name = jobs.scheduler.queue, jobs.scheduler.queue_name
     for _ in range(MAX_ROUNDS):
-        due = await queue.zrangebyscore(name, "-inf", int(world.clock().timestamp() * 1000))
+        due = await queue.zrangebyscore(name, "-inf", int(world.clock().timestamp() * 1000), withscores=True)
         if not due:
             break
-        for raw in due:
-            job_id = raw.decode()
-            data = await queue.get(job_key_prefix + job_id)
-            await queue.zrem(name, job_id)
+        found = []
+        for raw, score in due:
+            data = await queue.get(job_key_prefix + raw.decode())
+            found.append((score, deserialize_job(data).enqueue_time if data else 0, raw.decode(), data))
+        # Jobs due at the same instant of the test clock (two notices of one turn) run in the order they were
+        # enqueued, not in the order of their ids.
+        for _, _, job_id, data in sorted(found):
+            removed = await queue.zrem(name, job_id)  # 0: an earlier job of this round took it off the queue
             await queue.delete(job_key_prefix + job_id)
-            if data is None:
+            if data is None or not removed:
                 continue
             job = deserialize_job(data)
             try:

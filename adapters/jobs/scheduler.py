@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # A booking closer than the lead time gets its reminder at once, unless it starts within this.
 MIN_NOTICE = timedelta(hours=1)
+# How long a job not yet started is kept past its due time (arq's own default).
+KEPT_PAST_DUE = timedelta(days=1)
 
 
 def queue_name_for(namespace: str) -> str:
@@ -103,10 +105,7 @@ class JobScheduler:
             await self.queue.delete(self._pointer(inspection_id))
             log.info("no reminder for inspection %s: it starts within %s", inspection_id, self.min_notice)
             return {"scheduled": False, "job_id": None, "at": None, "immediate": False, **rule}
-        job = await self.queue.enqueue_job(
-            "send_inspection_reminder", inspection_id, starts.isoformat(),
-            _job_id=job_id, _queue_name=self.queue_name, _defer_until=at,
-        )
+        job = await self._enqueue("send_inspection_reminder", inspection_id, starts.isoformat(), job_id=job_id, at=at)
         ttl = max(int((starts - self.clock()).total_seconds()) + 86_400, 60)
         await self.queue.set(self._pointer(inspection_id), job_id, ex=ttl)
         log.info("reminder for inspection %s %s for %s", inspection_id,
@@ -141,8 +140,7 @@ class JobScheduler:
         """Run `send_booking_notice` / `send_inspection_update` at once, under a deterministic job id, so a
         replayed booking or a double tap enqueues the notice once."""
         job_id = f"{self.namespace}:{function}:{inspection_id}:{change}{':' + key if key else ''}"
-        job = await self.queue.enqueue_job(function, str(inspection_id), change, _job_id=job_id,
-                                           _queue_name=self.queue_name)
+        job = await self._enqueue(function, str(inspection_id), change, job_id=job_id)
         return {"job_id": job_id, "new": job is not None}
 
     # -- deliveries ------------------------------------------------------------------------------
@@ -150,8 +148,8 @@ class JobScheduler:
     async def enqueue_whatsapp(self, message: OutboundMessage, *, reason: str = "", defer: float = 1.0) -> str:
         """Hand a message that failed with a retryable error to a `deliver_whatsapp` job."""
         job_id = f"{self.namespace}:wa:{uuid.uuid4().hex}"
-        await self.queue.enqueue_job("deliver_whatsapp", message.to_dict(), reason, _job_id=job_id,
-                                     _queue_name=self.queue_name, _defer_by=defer)
+        await self._enqueue("deliver_whatsapp", message.to_dict(), reason, job_id=job_id,
+                            at=self.clock() + timedelta(seconds=defer))
         log.info("%s to %s queued for retry as job %s (%s)", message.kind, mask_phone(message.to), job_id, reason)
         return job_id
 
@@ -159,8 +157,7 @@ class JobScheduler:
         """Hand an email to a `deliver_email` job (tried until `not_after`, e.g. the code's expiry)."""
         job_id = f"{self.namespace}:email:{uuid.uuid4().hex}"
         deadline = parse_moment(not_after).isoformat() if not_after else None
-        await self.queue.enqueue_job("deliver_email", bytes(message), deadline, _job_id=job_id,
-                                     _queue_name=self.queue_name)
+        await self._enqueue("deliver_email", bytes(message), deadline, job_id=job_id)
         return job_id
 
     # -- conversation timeouts --------------------------------------------------------------------
@@ -172,14 +169,27 @@ class JobScheduler:
         now = self.clock()
         for timer in timers:
             job_id = f"{self.namespace}:timeout:{timer.phone}:{timer.stamp!r}:{timer.index}"
-            await self.queue.enqueue_job("conversation_timeout", timer.phone, timer.flow, timer.state, timer.stamp,
-                                         timer.index, _job_id=job_id, _queue_name=self.queue_name,
-                                         _defer_until=now + timedelta(seconds=timer.delay))
+            await self._enqueue("conversation_timeout", timer.phone, timer.flow, timer.state, timer.stamp,
+                                timer.index, job_id=job_id, at=now + timedelta(seconds=timer.delay))
             ids.append(job_id)
         return ids
 
     async def enqueue(self, function: str, *args: Any, **kwargs: Any) -> str:
         """Run a job by name now (e.g. `send_daily_digests` by hand); returns its job id."""
         job_id = f"{self.namespace}:{function}:{uuid.uuid4().hex}"
-        await self.queue.enqueue_job(function, *args, _job_id=job_id, _queue_name=self.queue_name, **kwargs)
+        await self._enqueue(function, *args, job_id=job_id, **kwargs)
         return job_id
+
+    async def _enqueue(self, function: str, *args: Any, job_id: str, at: datetime | None = None,
+                       **kwargs: Any) -> Any:
+        """Put a job on the queue, due at `at` (now when None) by the scheduler's clock, kept a day past that.
+
+        arq would stamp a job that is not deferred with the wall clock, and count a deferred job's lifetime
+        from it: the same thing in production, where the clock is the wall clock, but a conversation test's
+        clock is pinned days away from it, and there jobs due "now" never came due (or could not be stored:
+        a job due more than a day before the wall clock gets a negative lifetime)."""
+        now = self.clock()
+        due = now if at is None else at
+        return await self.queue.enqueue_job(function, *args, _job_id=job_id, _queue_name=self.queue_name,
+                                            _defer_until=due, _expires=max(due - now, timedelta(0)) + KEPT_PAST_DUE,
+                                            **kwargs)
