@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
@@ -31,7 +32,7 @@ from tooling.explore_asks import Answer, answer_for, ask_outcome
 from tooling.explore_coverage import Coverage
 from tooling.explore_timeouts import pass_time
 from tooling.explore_walk import Violation, Walk, message_problems, transcript
-from tooling.harness import ROLES, UserSession, World, build_world
+from tooling.harness import ROLES, TestClock, UserSession, World, build_world
 
 __all__ = ["Explorer", "Violation", "check_turn", "explore", "message_problems", "transcript"]
 
@@ -83,6 +84,8 @@ class Explorer:
     seed: int | None = None
     failure_rate: float = 0.1
     progress: TextIO | None = None
+    #: The instant the world starts at (the sandbox seeds its bookings and slots around it); None: now.
+    at: datetime | None = None
     turns: int = 0
     done: int = 0
     coverage: Coverage = field(default_factory=Coverage)
@@ -93,7 +96,7 @@ class Explorer:
         started = time.perf_counter()
         loop = asyncio.new_event_loop()
         with tempfile.TemporaryDirectory(prefix="explore-") as tmp:
-            world = build_world(self.flows_path, tmp)
+            world = build_world(self.flows_path, tmp, TestClock(self.at))
             self.visits = world.visits
             spec = world.runtime.engine.flows.spec
             if self.flow is not None and self.flow not in spec.flows:
@@ -260,6 +263,7 @@ def _trail(world: World) -> list[tuple[str, str, str]]:
 
 
 def explore(flows_path: str | Path, *, flow: str | None = None, examples: int = 100, seed: int | None = None,
-            failure_rate: float = 0.1, progress: TextIO | None = sys.stderr) -> dict[str, Any]:
+            failure_rate: float = 0.1, progress: TextIO | None = sys.stderr,
+            at: datetime | None = None) -> dict[str, Any]:
     """Run the exploration; returns figures, raises Violation (with the shrunk transcript) on a failure."""
-    return Explorer(flows_path, flow, examples, seed, failure_rate, progress).run()
+    return Explorer(flows_path, flow, examples, seed, failure_rate, progress, at).run()
