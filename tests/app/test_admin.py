@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
+from adapters.inspector.sandbox_store import SandboxStore
 from adapters.settings import Settings
 from adapters.whatsapp.outbound import LogSender
 from app.admin import admin_routes
@@ -17,19 +21,28 @@ from app.web import create_app, staff_routes
 from tests.shipped import SHIPPED_FLOWS, edited, states_of
 
 
-@pytest.fixture
-async def served(tmp_path):
+@contextlib.asynccontextmanager
+async def serving(tmp_path, clock: Callable[[], datetime] | None = None):
+    """The app on the shipped flows; with `clock`, the runtime and the sandbox Inspector both run on it."""
     flows = tmp_path / "flows.yaml"
     shutil.copy(SHIPPED_FLOWS, flows)
     settings = Settings().model_copy(update=dict(flows_path=flows, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
                        admin_token="s3cret"))
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, **({"clock": clock} if clock else {}))
+    if clock is not None:
+        runtime.inspector.sandbox_app.state.store = SandboxStore.load(None, clock)
     reloader = FlowsReloader(flows, action_signatures(runtime.actions), runtime.engine)
     app = create_app(runtime, sender=LogSender(), routes=staff_routes(runtime, reloader))
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client:
             yield client, flows, runtime
     await runtime.aclose()
+
+
+@pytest.fixture
+async def served(tmp_path):
+    async with serving(tmp_path) as served:
+        yield served
 
 
 async def test_reload_needs_the_admin_token(served):
@@ -128,12 +141,21 @@ async def test_every_admin_route_needs_the_token(served, method, path):
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-async def test_user_stats_count_links_activity_messages_and_whatsapp_bookings(served):
-    from datetime import UTC, datetime, timedelta
+# 00:30 on Wednesday 2 Dec in Lagos, still Tuesday in UTC: "today" is the Lagos day, on a clock that cannot
+# cross midnight during the test (on the wall clock, one that did split the day's counts).
+STATS_AT = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
+
+
+async def test_user_stats_count_links_activity_messages_and_whatsapp_bookings(tmp_path):
+    async with serving(tmp_path, clock=lambda: STATS_AT) as served:
+        await user_stats_are_counted(*served)
+
+
+async def user_stats_are_counted(client, _, runtime):
+    from datetime import timedelta
 
     from engine.actions import ActionContext
 
-    client, _, runtime = served
     auth = {"Authorization": "Bearer s3cret"}
     empty = (await client.get("/api/v1/users/stats", headers=auth)).json()
     assert empty["linked_total"] == 0 and empty["messages_today"] == 0 and empty["bookings_today"] == 0
@@ -141,7 +163,7 @@ async def test_user_stats_count_links_activity_messages_and_whatsapp_bookings(se
     await runtime.linking.link_demo_user("+2348010000001", seeker)
     await runtime.linking.link_demo_user("+2348010000002", {"id": "usr_x", "role": "agent", "name": "X"})
     await runtime.linking.link_demo_user("+2348010000003", {"id": "usr_y", "role": "agent", "name": "Y"})
-    now = datetime.now(UTC)
+    now = STATS_AT
     await runtime.linking.record_inbound("+2348010000001", "Ada", now - timedelta(hours=2))
     await runtime.linking.record_inbound("+2348010000002", "X", now - timedelta(days=3))
     for text in ["hi", "menu"]:  # development mode: unsigned posts are processed
@@ -161,3 +183,4 @@ async def test_user_stats_count_links_activity_messages_and_whatsapp_bookings(se
     assert stats["links_today"] == 3
     assert (stats["active_24h"], stats["active_7d"]) == (1, 2)
     assert stats["messages_today"] == 2 and stats["bookings_today"] == 1
+    assert stats["date"] == "2026-12-02"  # the Lagos day
