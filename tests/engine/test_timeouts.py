@@ -24,10 +24,10 @@ def with_timeouts(data):  # type: ignore[no-untyped-def]
     ]
 
 
-@pytest.fixture
-def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+def engine_with(tmp_path: Path, edit):  # type: ignore[no-untyped-def]
+    """An engine on the sample flows changed by `edit`, whose scheduled timers are kept in `.scheduled`."""
     path = tmp_path / "flows.yaml"
-    path.write_text(edited(with_timeouts, SAMPLE.read_text()), encoding="utf-8")
+    path.write_text(edited(edit, SAMPLE.read_text()), encoding="utf-8")
     built = make_engine(path, Backend(), fakeredis.FakeAsyncRedis())
     built.scheduled = []  # type: ignore[attr-defined]
 
@@ -36,6 +36,11 @@ def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     built.timers = keep
     return built
+
+
+@pytest.fixture
+def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return engine_with(tmp_path, with_timeouts)
 
 
 async def say(engine, text: str, **kw):  # type: ignore[no-untyped-def]
@@ -73,15 +78,7 @@ async def test_an_empty_value_in_a_nudge_is_a_notice_as_in_a_turn(tmp_path: Path
     def with_a_hole(data):  # type: ignore[no-untyped-def]
         states_of(data, "seeker")["count"]["timeouts"] = [{"after": "10m", "say": "Still there? {{ input.year }}"}]
 
-    path = tmp_path / "flows.yaml"
-    path.write_text(edited(with_a_hole, SAMPLE.read_text()), encoding="utf-8")
-    built = make_engine(path, Backend(), fakeredis.FakeAsyncRedis())
-    built.scheduled = []  # type: ignore[attr-defined]
-
-    async def keep(timers: list[Timer]) -> None:
-        built.scheduled.extend(timers)  # type: ignore[attr-defined]
-
-    built.timers = keep
+    built = engine_with(tmp_path, with_a_hole)
     [nudge] = await to_count(built)
     turn = await fire(built, nudge, in_window=True)
     assert turn.notices == ["template rendered empty values: year"]
@@ -125,15 +122,7 @@ async def test_a_timeout_whose_move_crashes_leaves_the_user_where_they_were_and_
         states["count"]["timeouts"] = [{"after": "1d", "goto": "broken"}]
         states["broken"] = {"say": "{{ range(5000)|list|length }}", "goto": "menu"}  # refused by the sandbox
 
-    path = tmp_path / "flows.yaml"
-    path.write_text(edited(into_a_crash, SAMPLE.read_text()), encoding="utf-8")
-    built = make_engine(path, Backend(), fakeredis.FakeAsyncRedis())
-    built.scheduled = []  # type: ignore[attr-defined]
-
-    async def keep(timers: list[Timer]) -> None:
-        built.scheduled.extend(timers)  # type: ignore[attr-defined]
-
-    built.timers = keep
+    built = engine_with(tmp_path, into_a_crash)
     [timer] = await to_count(built)
     before = await built.store.load(PHONE)
     turn = await fire(built, timer, in_window=True)
