@@ -75,8 +75,7 @@ def broadcast_service(runtime: Runtime) -> BroadcastService:
     scheduler = runtime.extras["jobs.scheduler"]
 
     async def enqueue(broadcast_id: str) -> None:
-        await scheduler.queue.enqueue_job("send_broadcast", broadcast_id, 0, _job_id=f"broadcast:{broadcast_id}:0",
-                                          _queue_name=scheduler.queue_name)
+        await scheduler.enqueue_broadcast(broadcast_id, 0)
 
     return BroadcastService(BroadcastStore(runtime.redis), runtime.linking, enqueue=enqueue,
                             clock=runtime.engine.clock)

@@ -28,8 +28,5 @@ async def send_broadcast(ctx: dict[str, Any], broadcast_id: str, part: int = 0) 
     # Unfinished: carry on in a new job; when another runner holds the lease, look again once it could
     # have expired, so a runner that died (a CLI run killed, a lost worker) is taken over.
     busy = outcome.attempted == 0
-    await jobs.scheduler.queue.enqueue_job("send_broadcast", broadcast_id, part + 1,
-                                           _job_id=f"broadcast:{broadcast_id}:{part + 1}",
-                                           _queue_name=jobs.scheduler.queue_name,
-                                           _defer_by=runner.lease_ms / 1000 if busy else None)
+    await jobs.scheduler.enqueue_broadcast(broadcast_id, part + 1, after=runner.lease_ms / 1000 if busy else 0.0)
     return "busy" if busy else "continued"

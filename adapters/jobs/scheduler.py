@@ -174,6 +174,12 @@ class JobScheduler:
             ids.append(job_id)
         return ids
 
+    async def enqueue_broadcast(self, broadcast_id: str, part: int, *, after: float = 0.0) -> None:
+        """Part `part` of a broadcast's sending, `after` seconds from now (by this scheduler's clock); the id
+        names the part, so a part is queued once."""
+        await self._enqueue("send_broadcast", broadcast_id, part, job_id=f"broadcast:{broadcast_id}:{part}",
+                            at=self.clock() + timedelta(seconds=after))
+
     async def enqueue(self, function: str, *args: Any, **kwargs: Any) -> str:
         """Run a job by name now (e.g. `send_daily_digests` by hand); returns its job id."""
         job_id = f"{self.namespace}:{function}:{uuid.uuid4().hex}"

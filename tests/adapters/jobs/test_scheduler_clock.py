@@ -32,3 +32,18 @@ async def test_a_job_is_due_and_kept_by_the_schedulers_clock(days_from_the_wall_
         assert abs(lives[0] - 86_400) < 60 and abs(lives[1] - 2 * 86_400) < 60, lives
     finally:
         await scheduler.queue.aclose()
+
+
+async def test_a_broadcast_part_is_due_by_the_schedulers_clock() -> None:
+    now = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    scheduler = JobScheduler(arq_redis(fakeredis.FakeAsyncRedis(), NAMESPACE), namespace=NAMESPACE,
+                             clock=lambda: now)
+    try:
+        await scheduler.enqueue_broadcast("b1", 0)
+        await scheduler.enqueue_broadcast("b1", 1, after=30)
+        await scheduler.enqueue_broadcast("b1", 1, after=30)  # a part is queued once
+        due = {job.decode(): score / 1000 for job, score in
+               await scheduler.queue.zrange(scheduler.queue_name, 0, -1, withscores=True)}
+        assert due == {"broadcast:b1:0": now.timestamp(), "broadcast:b1:1": now.timestamp() + 30}
+    finally:
+        await scheduler.queue.aclose()
