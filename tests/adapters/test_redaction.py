@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from adapters.observability.redaction import Redactor
@@ -21,6 +21,9 @@ codes = st.integers(min_value=100000, max_value=999999).map(str)
        separators, noise)
 def test_sensitive_values_never_survive(before, left, value, right, after):
     text = f"{before}{left}{value}{right}{after}"
+    # Noise may hold the value again inside a longer token ("999999" in "0999999", a number that is no code; found
+    # at random in one run), which the check below would take for a leak: the value is placed once, found once.
+    assume(text.count(value) == 1)
     masked = Redactor([SECRET])(text)
     assert value not in masked
 
