@@ -7,6 +7,7 @@ stuck. Emails are found from each `@` outwards over bounded windows instead.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -25,6 +26,8 @@ _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
 MAX_TEXT = 1000
 #: WhatsApp's own limit on a text message; the webhook cuts there, and the matchers never look further.
 MAX_INPUT = 4096
+#: The largest number a typed answer may be (a quadrillion naira; 64-bit integers and JSON's doubles hold it).
+MAX_NUMBER = 10**15
 
 
 def normalize(text: str) -> str:
@@ -81,7 +84,7 @@ def parse_code(text: str, digits: int) -> str | None:
 
 
 def parse_number(text: str) -> int | float | None:
-    """`₦5,000,000`, `5m`, `2.5 million`, `450k` -> numbers; anything else -> None."""
+    """`₦5,000,000`, `5m`, `2.5 million`, `450k` -> numbers; anything else, or beyond ±MAX_NUMBER -> None."""
     cleaned = text.replace("₦", "").replace("NGN", "").replace("ngn", "").strip()
     found = _NUMBER.fullmatch(cleaned) or _NUMBER.fullmatch(cleaned.replace(" ", ""))
     if not found or not found.group(1).isascii():
@@ -100,6 +103,8 @@ def parse_number(text: str) -> int | float | None:
     scale = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9,
              "billion": 1e9}.get((found.group(2) or "").lower(), 1)
     value *= scale
+    if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+        return None  # 1e400 is infinite, 2e19 does not fit the stored conversation's 64-bit integers
     return int(value) if value.is_integer() else value
 
 

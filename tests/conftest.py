@@ -3,14 +3,24 @@
 Keys present when the session starts are left alone (another checkout may share the database); any key
 that appeared during the run and is still there at the end fails the run, named, so a leak is fixed where
 it starts rather than piling up for 24 hours on a shared server.
+
+Hypothesis: `HYPOTHESIS_PROFILE=ci` (set by .ci/run) draws the same examples every run, so a red CI is a
+regression of the change under test, never a new example met by chance; runs elsewhere draw at random and
+keep what fails in .hypothesis/ for the next run.
 """
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import redis
+from hypothesis import settings
 
 from tests.services import TEST_REDIS_URL
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def _keys(client: redis.Redis) -> set[bytes]:

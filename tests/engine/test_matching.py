@@ -30,7 +30,9 @@ def test_code(raw, digits, expected):
 
 @pytest.mark.parametrize("raw,expected", [
     ("5m", 5_000_000), ("₦45,000,000", 45_000_000), ("2.5 million", 2_500_000), ("450k", 450_000),
-    ("12", 12), ("abc", None), ("5 bedrooms", None)])
+    ("12", 12), ("abc", None), ("5 bedrooms", None),
+    # Beyond a quadrillion, or infinite: not a number anyone means, and 2e19 broke the stored conversation.
+    ("1000000000000000", 10**15), ("20000000000000000000", None), ("2000000b", None), ("9" * 400, None)])
 def test_number(raw, expected):
     assert parse_number(raw) == expected
 
