@@ -1,7 +1,8 @@
 """Bearer-token guards for HTTP handlers: the admin API (ADMIN_TOKEN) and the server-to-server API (API_KEY).
 
-Compared in constant time. While the token is unset nobody is let in, and the answer says which setting
-to set; a missing or wrong token gets 401 with `WWW-Authenticate: Bearer`.
+Compared in constant time. While the token is unset nobody is let in (unless the endpoint is open by
+default), and the answer says which setting to set; a missing or wrong token gets 401 with
+`WWW-Authenticate: Bearer`.
 """
 
 from __future__ import annotations
@@ -22,10 +23,15 @@ def has_bearer(request: Request, token: str) -> bool:
     return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(value.encode(), token.encode())
 
 
-def bearer_protected(token: str, *, setting: str, unset_status: int = 403) -> Callable[[Handler], Handler]:
-    """Wrap a handler: `unset_status` while `token` is empty, 401 without the right `Authorization: Bearer`."""
+def bearer_protected(token: str, *, setting: str, unset_status: int = 403,
+                     open_when_unset: bool = False) -> Callable[[Handler], Handler]:
+    """Wrap a handler: `unset_status` while `token` is empty (or let everyone in, `open_when_unset`: endpoints
+    meant for an internal network, such as the metrics), 401 without the right `Authorization: Bearer`."""
 
     def decorate(handler: Handler) -> Handler:
+        if not token and open_when_unset:
+            return handler
+
         @functools.wraps(handler)
         async def guarded(request: Request) -> Response:
             if not token:

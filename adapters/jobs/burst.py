@@ -23,7 +23,7 @@ async def run_until_idle(worker: Worker, *, horizon: float = 5.0, poll: float = 
     try:
         while not run.done():
             await asyncio.sleep(poll)
-            if worker._pool is None:  # arq connects inside async_run; nothing to look at yet
+            if worker.pool is None:  # arq connects inside async_run; nothing to look at yet
                 continue
             soon_ms = int((time.time() + horizon) * 1000)
             if await worker.pool.zcount(worker.queue_name, "-inf", soon_ms) == 0:

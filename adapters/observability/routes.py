@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.bearer import has_bearer
+from adapters.bearer import bearer_protected
 from adapters.observability.metrics import Metrics
 from adapters.observability.multiprocess import exposition_registry
 from adapters.observability.summary import summarize
@@ -28,12 +28,6 @@ Refresh = Callable[[], Awaitable[object]]
 
 def metrics_routes(metrics: Metrics, *, multiproc_dir: str | Path | None = None,
                    refresh: Refresh | None = None, token: str = "") -> list[Route]:
-    def refused(request: Request) -> Response | None:
-        if not token or has_bearer(request, token):
-            return None
-        return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
-                            headers={"WWW-Authenticate": "Bearer"})
-
     async def refreshed() -> None:
         if refresh is None:
             return
@@ -43,19 +37,16 @@ def metrics_routes(metrics: Metrics, *, multiproc_dir: str | Path | None = None,
             log.warning("backlog metrics not refreshed: %s", type(exc).__name__)
 
     async def prometheus(request: Request) -> Response:
-        if (answer := refused(request)) is not None:
-            return answer
         await refreshed()
         body = generate_latest(exposition_registry(metrics.registry, multiproc_dir))
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     async def summary(request: Request) -> Response:
-        if (answer := refused(request)) is not None:
-            return answer
         await refreshed()
         return JSONResponse({"metrics": summarize(exposition_registry(metrics.registry, multiproc_dir))})
 
+    guarded = bearer_protected(token, setting="METRICS_TOKEN", open_when_unset=True)
     return [
-        Route("/metrics", prometheus, methods=["GET"]),
-        Route("/api/v1/metrics", summary, methods=["GET"]),
+        Route("/metrics", guarded(prometheus), methods=["GET"]),
+        Route("/api/v1/metrics", guarded(summary), methods=["GET"]),
     ]
