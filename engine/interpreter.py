@@ -19,7 +19,7 @@ from engine.conversation import Conversation
 from engine.events import InboundEvent
 from engine.messages import Button, OutboundMessage, TemplateRef
 from engine.render import fit_message
-from engine.step import IdentifyError, Step
+from engine.step import IdentifyError, Step, local_date
 from engine.store import ConversationStore
 from engine.timeouts import Timer, timers_for
 from engine.turn import Turn
@@ -61,8 +61,7 @@ class Engine:
 
     def today(self) -> date:
         """The users' date now: what a typed `today` means (see `Step.today`)."""
-        now = self.clock()
-        return now.astimezone(self.tz).date() if self.tz is not None else now.date()
+        return local_date(self.clock(), self.tz)
 
     async def schedule_timers(self, conversation: Conversation | None) -> None:
         """Hand the timeouts of the state a turn leaves the user in to `timers`. Safe before the commit: a

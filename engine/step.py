@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import MutableMapping
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from engine import languages
@@ -34,6 +34,11 @@ __all__ = ["MAX_STEPS", "IdentifyError", "Step"]
 logger = logging.getLogger("engine.interpreter")
 
 
+def local_date(now: datetime, tz: tzinfo | None) -> date:
+    """The date at `now` where the users are (`tz`, the platform's time zone; None: `now`'s own)."""
+    return now.astimezone(tz).date() if tz is not None else now.date()
+
+
 class Step:
     """The per-event state, explicit rather than global: the event, the working conversation, the turn."""
 
@@ -49,7 +54,7 @@ class Step:
         self.now = now
         #: The date where the users are (the platform's time zone): `today`, `tomorrow` and `min: today` mean
         #: that day, not UTC's, which is still yesterday in Lagos between midnight and 01:00.
-        self.today = now.astimezone(tz).date() if tz is not None else now.date()
+        self.today = local_date(now, tz)
         self.turn = Turn()
         self.loaded = conversation
         # A conversation holding only a language (picked, or preset by a test) has not begun either.
