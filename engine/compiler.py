@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import Template, Undefined
+from jinja2.runtime import Context
 
 from engine.matching import normalize
 from flows import edges as flow_edges
@@ -123,16 +124,21 @@ class CompiledFlows:
         template = self.template(source)
         # Jinja's `render` copies the scope and the globals into a new dict for every text; a turn renders a
         # dozen or more, so the scope is given as the context's parent as it is (`templating.with_globals`).
-        context = template.new_context(with_globals(self.env, scope), shared=True)
+        context = self._context(template, scope)
         try:
             return self.env.concat(template.root_render_func(context))
         except Exception:
             self.env.handle_exception()
 
+    def _context(self, template: Template, scope: dict[str, Any]) -> Context:
+        """What `template.new_context(scope, shared=True)` builds, without its set of the template's globals (a
+        ChainMap walked for every text, read only by `{% import %}`, which the sandboxed flows never reach)."""
+        return Context(self.env, with_globals(self.env, scope), template.name, template.blocks)
+
     def evaluate(self, source: str, scope: dict[str, Any]) -> Any:
         # What `TemplateExpression.__call__` does, minus its two copies of the scope (kwargs, then a dict).
         template = self.expression(source)._template
-        context = template.new_context(with_globals(self.env, scope), shared=True)
+        context = self._context(template, scope)
         for _ in template.root_render_func(context):
             pass
         return context.vars["result"]

@@ -32,8 +32,9 @@ MAX_NUMBER = 10**15
 
 def normalize(text: str) -> str:
     """Case-, accent- and punctuation-insensitive form: `  Ménu! ` -> `menu`, `/Help` -> `help`."""
-    decomposed = unicodedata.normalize("NFKD", text[:MAX_INPUT])
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = text[:MAX_INPUT]
+    if not plain.isascii():  # ASCII has nothing to decompose and no combining marks: most texts skip this
+        plain = "".join(ch for ch in unicodedata.normalize("NFKD", plain) if not unicodedata.combining(ch))
     plain = _SPACES.sub(" ", plain.casefold())
     # str.strip, not a `[...]+$` regex: that one retries from every position of a long punctuation run.
     return plain.lstrip(_LEAD_PUNCT).rstrip(_TRAIL_PUNCT)

@@ -204,7 +204,7 @@ def with_globals(env: Environment, scope: dict[str, Any]) -> dict[str, Any]:
     """`scope` with the environment's globals (`range`, `plural`...) under it: itself when it holds them
     already (the engine's turn scope does, so it is not copied for every text), else a merged copy."""
     names = env.globals
-    if all(name in scope for name in names):
+    if names.keys() <= scope.keys():
         return scope
     return {**names, **scope}
 

@@ -1,3 +1,4 @@
+import unicodedata
 from datetime import date
 
 import pytest
@@ -13,6 +14,14 @@ TODAY = date(2026, 11, 26)  # a Thursday
                                           ("¿Ayuda?", "ayuda"), ("", "")])
 def test_normalize(raw, expected):
     assert normalize(raw) == expected
+
+
+@given(st.text(max_size=40) | st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_normalize_skips_decomposition_only_where_it_changes_nothing(text):
+    """ASCII texts skip NFKD and the combining-mark filter; every text still gets what the full road gives."""
+    decomposed = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    # a lone combining mark sends the text down the full road, where it is then dropped
+    assert normalize(text) == normalize("\u0301" + decomposed)
 
 
 @pytest.mark.parametrize("raw,expected", [
