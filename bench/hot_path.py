@@ -81,6 +81,7 @@ def main() -> None:
                 print(f"round {index + 1}: {r['messages']} msgs  CPU {r['cpu_ms_per_msg']:.3f} ms/msg (user "
                       f"{1000 * (user2 - user) / n:.2f}, system {1000 * (system2 - system) / n:.2f})  "
                       f"Graph {r['graph_calls_per_msg']} calls/msg  Redis CPU {r['redis_ms_per_msg']:.3f} ms/msg  "
+                      f"box CPU {r['box_cpu_ms_per_msg']:.3f} ms/msg  "
                       f"{r['msg_per_s']:.0f} msg/s  ack p99 {r['ack_p99']} ms  lost {r['lost']} "
                       f"dup {r['duplicated']}", flush=True)
             print(f"median CPU {statistics.median(cpu):.3f} ms/msg (min {min(cpu):.3f})")

@@ -12,7 +12,9 @@ the run's own, the sandbox Inspector, and the servers under test:
                 (new, unlinked users: every message gets the linking prompt)
 
 Each round runs every case once on the same load, the order rotating between rounds; the table shows
-medians over rounds. CPU per message is the server's process tree (workers included), from /proc.
+medians over rounds. CPU per message is the server's process tree (workers included), from /proc. "Box CPU"
+adds what Redis, the fake Graph API and the load generator spent on the same messages: every core busy,
+cores / box CPU bounds the msg/s a case can reach on this machine, whatever the server does.
 
     .venv/bin/python bench/webhook.py                      # 3 rounds, 50 users x 20 messages
     .venv/bin/python bench/webhook.py --workers 1,2,4 --profile serve-profile.txt
@@ -56,7 +58,7 @@ TOKEN = "bench-token"
 VERIFY = "bench-verify"
 BOTS = ("bare-httpx", "bare-aiohttp", "pywa-seed")
 MEDIAN_KEYS = ("msg_per_s", "ack_p50", "ack_p99", "e2e_p50", "e2e_p99", "cpu_ms_per_msg", "redis_ms_per_msg",
-               "graph_calls_per_msg", "generator_cpu_ms_per_msg")
+               "graph_calls_per_msg", "generator_cpu_ms_per_msg", "graph_fake_cpu_ms_per_msg", "box_cpu_ms_per_msg")
 
 
 @dataclass(frozen=True)
@@ -114,9 +116,10 @@ def run_load(args: argparse.Namespace, service: Service, events: str, tag: str, 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def graph_calls(graph: str) -> int:
+def graph_stats(graph: str) -> tuple[int, float]:
+    """Calls the fake Graph API has answered, and the CPU seconds it has spent."""
     stats = httpx.get(graph + "/stats").json()
-    return stats["messages"] + stats["read_receipts"]
+    return stats["messages"] + stats["read_receipts"], stats["cpu_s"]
 
 
 def redis_cpu(client: redis.Redis) -> float:
@@ -126,13 +129,18 @@ def redis_cpu(client: redis.Redis) -> float:
 
 def measure(args: argparse.Namespace, service: Service, events: str, graph: str, rds: redis.Redis, tag: str,
             phone_base: int) -> dict:
-    calls, cpu, rcpu = graph_calls(graph), service.cpu_seconds(), redis_cpu(rds)
+    (calls, gcpu), cpu, rcpu = graph_stats(graph), service.cpu_seconds(), redis_cpu(rds)
     result = run_load(args, service, events, tag, phone_base, args.users, args.turns)
     n = max(1, result["messages"])
+    calls_after, gcpu_after = graph_stats(graph)
     result["cpu_ms_per_msg"] = round(1000 * (service.cpu_seconds() - cpu) / n, 3)
     result["redis_ms_per_msg"] = round(1000 * (redis_cpu(rds) - rcpu) / n, 3)
-    result["graph_calls_per_msg"] = round((graph_calls(graph) - calls) / n, 2)
+    result["graph_calls_per_msg"] = round((calls_after - calls) / n, 2)
     result["generator_cpu_ms_per_msg"] = round(1000 * result["generator_cpu_s"] / n, 3)
+    result["graph_fake_cpu_ms_per_msg"] = round(1000 * (gcpu_after - gcpu) / n, 3)
+    # Everything the box spent on one message: with every core busy, cores / this bounds the msg/s of the case.
+    result["box_cpu_ms_per_msg"] = round(sum(result[k] for k in (
+        "cpu_ms_per_msg", "redis_ms_per_msg", "generator_cpu_ms_per_msg", "graph_fake_cpu_ms_per_msg")), 3)
     return result
 
 
@@ -153,6 +161,7 @@ def summarize_rounds(results: dict[str, list[dict]]) -> dict[str, dict]:
 
 def render(table: dict[str, dict], args: argparse.Namespace) -> str:
     head = ("| case | msg/s | ack p50 ms | ack p99 ms | e2e p50 ms | e2e p99 ms | CPU ms/msg | Redis CPU ms/msg "
+            "| fake Graph CPU ms/msg | load generator CPU ms/msg | box CPU ms/msg | box bound msg/s "
             "| Graph calls/msg | lost | dup | errors | x bare-httpx | x aiohttp floor |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     floor_httpx = (table.get("bare-httpx") or {}).get("msg_per_s")
@@ -161,8 +170,11 @@ def render(table: dict[str, dict], args: argparse.Namespace) -> str:
         rate = row["msg_per_s"]
         ratio_httpx = f"{rate / floor_httpx:.2f}" if rate and floor_httpx else "-"
         ratio_aio = f"{rate / floor_aio:.2f}" if rate and floor_aio else "-"
+        box = row["box_cpu_ms_per_msg"]
+        bound = round(1000 * (os.cpu_count() or 1) / box) if box else None
         cells = [case, row["msg_per_s"], row["ack_p50"], row["ack_p99"], row["e2e_p50"], row["e2e_p99"],
-                 row["cpu_ms_per_msg"], row["redis_ms_per_msg"], row["graph_calls_per_msg"], row["lost"],
+                 row["cpu_ms_per_msg"], row["redis_ms_per_msg"], row["graph_fake_cpu_ms_per_msg"],
+                 row["generator_cpu_ms_per_msg"], box, bound, row["graph_calls_per_msg"], row["lost"],
                  row["duplicated"], row["errors"], ratio_httpx, ratio_aio]
         lines.append("| " + " | ".join("-" if c is None else str(c) for c in cells) + " |")
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()

@@ -15,7 +15,7 @@ from engine.failures import FlowLoop
 from engine.messages import OutboundMessage
 from engine.offers import Offer
 from engine.outcomes import Leave
-from engine.render import render_say
+from engine.render import render_say, with_lead
 from engine.running import run_state
 from engine.subflows import dynamic_destination, home, returned
 from flows.edges import FROM, RETURN_TRIGGER, command_trigger
@@ -151,9 +151,16 @@ def guard_role(step: Step, target: Target) -> Target:
 
 
 async def reprompt(step: Step) -> None:
-    """Show the last prompt again; with none saved (e.g. after a failed start), re-enter the state."""
+    """Show the last prompt again, with what the turn just said (a correction) in the same message when it
+    fits; with no prompt saved (e.g. after a failed start), re-enter the state."""
     conv = step.conversation
     if conv.prompt:
-        step.turn.messages.append(OutboundMessage.from_dict({**conv.prompt, "to": conv.phone}))
+        prompt = OutboundMessage.from_dict({**conv.prompt, "to": conv.phone})
+        said = step.turn.messages
+        together = with_lead(said[-1], prompt) if said else None
+        if together is None:
+            said.append(prompt)
+        else:
+            said[-1] = together
     else:
         await enter(step, Target(conv.flow, conv.state))

@@ -7,6 +7,7 @@ with an ellipsis, and 4-10 choices become a list message automatically.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 from engine.compiler import CompiledFlows
@@ -84,6 +85,18 @@ def render_say(
             for i, o in enumerate(offered)
         ]
     return message, offered
+
+
+def with_lead(lead: OutboundMessage, prompt: OutboundMessage) -> OutboundMessage | None:
+    """`prompt` with the text said just before it (a correction such as "That doesn't look like an email") as
+    its first paragraph: one message instead of two, so a misunderstanding costs the user one bubble and the
+    number one send of its per-second quota. None when either is not plain text or the body would not fit."""
+    if lead.kind != "text" or prompt.kind not in ("text", "buttons", "list"):
+        return None
+    body = f"{lead.text}\n\n{prompt.text}"
+    if len(body) > (limits.TEXT_BODY if prompt.kind == "text" else limits.INTERACTIVE_BODY):
+        return None
+    return replace(prompt, text=body)
 
 
 def fit_message(message: OutboundMessage) -> OutboundMessage:

@@ -63,7 +63,8 @@ async def test_capture_number_and_otherwise_reprompts(engine):
     await link(engine)
     await say(engine, "2")
     turn = await say(engine, "lots")
-    assert texts(turn) == "Please send a number.\nHow many?"
+    # the correction and the question it repeats are one message: one bubble, one send
+    assert [m.text for m in turn.messages] == ["Please send a number.\n\nHow many?"]
     assert turn.state == "count"
     turn = await say(engine, "₦2.5m")
     assert "You said 2500000." in texts(turn)

@@ -90,7 +90,7 @@ def test_media_come_before_the_text_and_are_left_out_without_their_data() -> Non
         turn = await bot.handle(InboundEvent(phone=phone, kind="button", text="x", reply_id="show:p2"))
         assert [m.kind for m in turn.messages] == ["buttons"]  # no phone, no pin, no photos: left out
         turn = await bot.handle(InboundEvent(phone=phone, kind="button", text="x", reply_id="show:"))
-        assert turn.messages[0].text == "Old button."  # a bare prefix names nothing
+        assert turn.messages[0].text.startswith("Old button.")  # a bare prefix names nothing
 
     asyncio.run(run())
 
@@ -101,7 +101,7 @@ def test_punctuation_alone_matches_only_its_own_keyword() -> None:
     async def run() -> None:
         phone = "+2348000000012"
         await bot.handle(InboundEvent(phone=phone, text="hello"))
-        assert [m.text for m in (await bot.handle(InboundEvent(phone=phone, text="..."))).messages][0] == "Sorry?"
+        assert (await bot.handle(InboundEvent(phone=phone, text="..."))).messages[0].text.startswith("Sorry?")
         assert (await bot.handle(InboundEvent(phone=phone, text=" ? "))).messages[0].text == "Help text"
         assert (await bot.handle(InboundEvent(phone=phone, text="!"))).messages[0].text == "Bang!"
 
@@ -119,7 +119,7 @@ def test_a_shared_location_answers_only_a_location_route() -> None:
         assert turn.messages[0].text == "Text only." and turn.state == "home"  # home takes no location
         await bot.handle(InboundEvent(phone=phone, kind="button", text="Go", reply_id="go"))
         turn = await bot.handle(InboundEvent(phone=phone, text="6.5, 3.37"))  # typed text is not a location
-        assert turn.messages[0].text == "Sorry?"
+        assert turn.messages[0].text.startswith("Sorry?")
         turn = await bot.handle(InboundEvent(phone=phone, kind="location", text="Home", extra={"location": pin}))
         assert turn.messages[0].text == "You are at 6.5,3.37"
 
