@@ -74,4 +74,5 @@ def test_lost_doubled_and_further_replies_are_counted_per_user_and_turn(tmp_path
     assert (result["lost"], result["duplicated"], result["further_messages"]) == (3, 3, 3)
     assert result["ack_p50"] is not None and result["e2e_p50"] is not None
     assert refused["messages"] == 0 and refused["errors"] == {"http 401": 9} and refused["lost"] == 0
+    assert stats.pop("cpu_s") > 0  # its own CPU, part of the box's cost per message
     assert stats == {"messages": 12, "read_receipts": 0, "untagged": 3}
