@@ -151,6 +151,8 @@ def summarize_rounds(results: dict[str, list[dict]]) -> dict[str, dict]:
         for key in MEDIAN_KEYS:
             values = [r[key] for r in runs if r.get(key) is not None]
             row[key] = round(statistics.median(values), 3) if values else None
+        rates = [r["msg_per_s"] for r in runs if r.get("msg_per_s") is not None]
+        row["msg_per_s_range"] = f"{min(rates):.0f}-{max(rates):.0f}" if rates else None  # bare-httpx has two speeds
         row["lost"] = sum(r["lost"] for r in runs)
         row["duplicated"] = sum(r["duplicated"] for r in runs)
         row["errors"] = sum(sum(r["errors"].values()) for r in runs)
@@ -160,7 +162,8 @@ def summarize_rounds(results: dict[str, list[dict]]) -> dict[str, dict]:
 
 
 def render(table: dict[str, dict], args: argparse.Namespace) -> str:
-    head = ("| case | msg/s | ack p50 ms | ack p99 ms | e2e p50 ms | e2e p99 ms | CPU ms/msg | Redis CPU ms/msg "
+    head = ("| case | msg/s | rounds' msg/s | ack p50 ms | ack p99 ms | e2e p50 ms | e2e p99 ms | CPU ms/msg "
+            "| Redis CPU ms/msg "
             "| fake Graph CPU ms/msg | load generator CPU ms/msg | box CPU ms/msg | box bound msg/s "
             "| Graph calls/msg | lost | dup | errors | x bare-httpx | x aiohttp floor |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
@@ -172,7 +175,8 @@ def render(table: dict[str, dict], args: argparse.Namespace) -> str:
         ratio_aio = f"{rate / floor_aio:.2f}" if rate and floor_aio else "-"
         box = row["box_cpu_ms_per_msg"]
         bound = round(1000 * (os.cpu_count() or 1) / box) if box else None
-        cells = [case, row["msg_per_s"], row["ack_p50"], row["ack_p99"], row["e2e_p50"], row["e2e_p99"],
+        cells = [case, row["msg_per_s"], row["msg_per_s_range"], row["ack_p50"], row["ack_p99"], row["e2e_p50"],
+                 row["e2e_p99"],
                  row["cpu_ms_per_msg"], row["redis_ms_per_msg"], row["graph_fake_cpu_ms_per_msg"],
                  row["generator_cpu_ms_per_msg"], box, bound, row["graph_calls_per_msg"], row["lost"],
                  row["duplicated"], row["errors"], ratio_httpx, ratio_aio]
