@@ -21,6 +21,9 @@ cores / box CPU bounds the msg/s a case can reach on this machine, whatever the 
     .venv/bin/python bench/webhook.py --project-dir /tmp/main-copy --project-python /tmp/main-copy/.venv/bin/python
     .venv/bin/python bench/webhook.py --baseline /tmp/main-copy    # baseline-w1 alternates with the rest
 
+`--warm-each` runs one turn of as many other users right before each measured load, so every client pool is
+warm, as under steady traffic; without it a case meets the load after the others ran (httpx's pool cold).
+
 `--baseline` serves a second checkout (say `git archive` of main before a change, with its own venv) as
 case `baseline-wN` in the same rounds, so before and after meet the same machine load.
 """
@@ -244,6 +247,9 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=1.0, help="seconds to wait for late duplicate replies")
     parser.add_argument("--profile", type=Path, help="also profile serve with py-spy; write the summary here")
     parser.add_argument("--json", type=Path, help="write every round's figures here")
+    parser.add_argument("--warm-each", action="store_true",
+                        help="one turn of every user right before each measured load: clients' pools warm, as under "
+                             "steady traffic (bare-httpx is 4-5x faster with a warm pool than with a cold one)")
     parser.add_argument("--keep-logs", action="store_true")
     args = parser.parse_args()
     args.checkouts = [Checkout("project", args.project_dir.resolve(), args.project_python)]
@@ -304,6 +310,9 @@ def main() -> None:
                 for name in order[shift:] + order[:shift]:
                     run_number += 1
                     tag = f"r{round_index}{name.replace('-', '')}"
+                    if args.warm_each:  # other users than the measured ones, so the load itself is unchanged
+                        run_load(args, servers[name], events, tag + "w", 2346000000000 + run_number * 100000,
+                                 args.users, 1)
                     result = measure(args, servers[name], events, graph, rds, tag,
                                      2340000000000 + run_number * 100000)
                     result["round"] = round_index
