@@ -10,23 +10,23 @@ from flows import limits
 PHONE = "+2348000000001"
 
 
-def correction(text: str = "That doesn't look like an email address.") -> OutboundMessage:
+def correction(text: str = "Not quite: try again.") -> OutboundMessage:
     return OutboundMessage(to=PHONE, text=text)
 
 
 def test_a_buttons_prompt_takes_the_correction_as_its_first_paragraph_and_keeps_its_buttons() -> None:
-    prompt = OutboundMessage(to=PHONE, kind="buttons", text="Send your email.", header="Linking",
-                             buttons=[Button("how", "How linking works")])
+    prompt = OutboundMessage(to=PHONE, kind="buttons", text="The question.", header="A header",
+                             buttons=[Button("b1", "First button")])
     together = with_lead(correction(), prompt)
     assert together is not None
-    assert together.text == "That doesn't look like an email address.\n\nSend your email."
-    assert (together.kind, together.header, together.buttons) == ("buttons", "Linking", prompt.buttons)
-    assert prompt.text == "Send your email."  # the saved prompt is not changed: the next correction starts afresh
+    assert together.text == "Not quite: try again.\n\nThe question."
+    assert (together.kind, together.header, together.buttons) == ("buttons", "A header", prompt.buttons)
+    assert prompt.text == "The question."  # the saved prompt is not changed: the next correction starts afresh
 
 
 def test_a_list_and_a_text_prompt_take_it_too() -> None:
-    rows = [Row("a", "Lekki"), Row("b", "Yaba")]
-    assert with_lead(correction(), OutboundMessage(to=PHONE, kind="list", text="Pick an area.", rows=rows)) is not None
+    rows = [Row("a", "Row A"), Row("b", "Row B")]
+    assert with_lead(correction(), OutboundMessage(to=PHONE, kind="list", text="Pick a row.", rows=rows)) is not None
     assert with_lead(correction(), OutboundMessage(to=PHONE, text="How many?")) is not None
 
 
