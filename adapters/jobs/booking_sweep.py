@@ -1,11 +1,13 @@
-"""The booking sweep: agents and inspectors hear of bookings and cancellations made on the Inspector website.
+"""The booking sweep: the people in an inspection hear of bookings, cancellations and moves made on the
+Inspector website.
 
-The booking flow enqueues `send_booking_notice` itself; a booking made or cancelled on the website never
-passes through the bot. Every ten minutes this job reads everyone's inspections of the next
+The booking flow enqueues `send_booking_notice` itself; a booking made, cancelled or moved on the website
+never passes through the bot. Every ten minutes this job reads everyone's inspections of the next
 `booking_sweep_days` (every status) and compares them with what it saw before (one Redis key per
-inspection, kept until the inspection is past): an inspection it has not seen is a new booking, a seen
-scheduled one now cancelled is a cancellation. Each enqueues the flow's own `send_booking_notice` under the
-flow's job id, so the flow's notice and the sweep's are one job, and its sent-markers stop a second message.
+inspection, its status and start, kept until the inspection is past): an inspection it has not seen is a
+new booking, a seen scheduled one now cancelled is a cancellation, a seen scheduled one starting at another
+time is a move. Each enqueues the flow's own `send_booking_notice` under the flow's job id, so the flow's
+notice and the sweep's are one job, and its sent-markers stop a second message.
 
 The first run (nothing remembered, e.g. after a Redis flush) only records what exists: it cannot tell new
 bookings from old ones, and must not flood the agents. A run records only what it read, so a booking made
@@ -16,7 +18,7 @@ could otherwise both record, and lose, a booking made between their reads).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.inspector.errors import InspectorError
@@ -24,6 +26,21 @@ from adapters.inspector.models import Inspection
 from adapters.jobs.context import JobContext, jobs_of
 
 log = logging.getLogger(__name__)
+
+#: Who hears of each change, by role: (role, notification). The seeker made a booking or a cancellation
+#: themselves; a move may be the agent's, so the seeker hears of it too.
+TOLD = {
+    "booked": (("agent", "agent_new_booking"), ("inspector", "inspector_assigned")),
+    "cancelled": (("agent", "agent_booking_cancelled"),),
+    "moved": (("agent", "agent_booking_moved"), ("inspector", "inspector_booking_moved"),
+              ("seeker", "seeker_booking_moved")),
+}
+
+
+def told_of(change: str, inspection: Inspection) -> list[tuple[str, str | None, str]]:
+    """(role, user id, notification) for everyone `change` is told to."""
+    users = {"agent": inspection.agent_id, "inspector": inspection.inspector_id, "seeker": inspection.seeker_id}
+    return [(role, users[role], notification) for role, notification in TOLD[change]]
 
 NAME = "booking-sweep"  # its high-water mark (the last complete run) and its lock
 #: Read back this far too, so a booking made minutes before its start, between two runs, is still seen.
@@ -40,18 +57,37 @@ def seen_ttl(starts_at: datetime, now: datetime) -> int:
     return int((starts_at - now + LOOKBACK + KEEP_AFTER).total_seconds())
 
 
+def memory(status: str, inspection: Inspection) -> str:
+    """What the sweep keeps of an inspection: `status@start` (a key written before moves were told holds the
+    status alone, and is rewritten on the next run)."""
+    return f"{status}@{start_stamp(inspection)}"
+
+
+def start_stamp(inspection: Inspection) -> str:
+    return inspection.starts_at.astimezone(UTC).strftime("%Y%m%dT%H%M")
+
+
 async def remember(jobs: JobContext, inspection: Inspection, status: str) -> None:
-    """Record `status` as what the sweep knows of `inspection` (the notice job does this for the flow's)."""
-    await jobs.store.remember_statuses({inspection.id: (status, seen_ttl(inspection.starts_at, jobs.clock()))})
+    """Record `status` (at the inspection's start) as what the sweep knows of it; the notice job does this
+    for what it told."""
+    await jobs.store.remember_statuses({inspection.id: (memory(status, inspection),
+                                                        seen_ttl(inspection.starts_at, jobs.clock()))})
 
 
-def change_of(known: str | None, status: str) -> str | None:
+def change_of(known: str | None, inspection: Inspection) -> str | None:
     """What to tell: "booked" for an unseen scheduled inspection, "cancelled" for a seen scheduled one now
-    cancelled. An unseen one already cancelled or done (booked and cancelled between two runs) is news to nobody."""
+    cancelled, "moved" for a seen scheduled one that now starts at another time. An unseen one already
+    cancelled or done (booked and cancelled between two runs) is news to nobody."""
+    status = inspection.status
     if known is None:
         return "booked" if status == "scheduled" else None
-    if known == "scheduled" and status == "cancelled":
+    known_status, _, known_start = known.partition("@")
+    if known_status != "scheduled":
+        return None
+    if status == "cancelled":
         return "cancelled"
+    if status == "scheduled" and known_start and known_start != start_stamp(inspection):
+        return "moved"
     return None
 
 
@@ -76,22 +112,23 @@ async def _sweep(jobs: JobContext, ctx: dict[str, Any]) -> dict[str, int] | str:
     except InspectorError as exc:
         return await jobs.retry_or_give_up(ctx, kind="booking_sweep", recipient="*", error=f"Inspector: {exc}")
     known = await jobs.store.seen_statuses([i.id for i in found])
-    counts = {"inspections": len(found), "booked": 0, "cancelled": 0, "unlinked": 0}
+    counts = {"inspections": len(found), "booked": 0, "cancelled": 0, "moved": 0, "unlinked": 0}
     if not first_run:
-        agents, inspectors = await jobs.phones_by_user("agent"), await jobs.phones_by_user("inspector")
+        linked = {role: await jobs.phones_by_user(role) for role in ("agent", "inspector", "seeker")}
         for inspection in found:
-            change = change_of(known.get(inspection.id), inspection.status)
+            change = change_of(known.get(inspection.id), inspection)
             if change is None:
                 continue
-            linked = inspection.agent_id in agents or (change == "booked" and inspection.inspector_id in inspectors)
-            if not linked:
+            if not any(user in linked[role] for role, user, _ in told_of(change, inspection)):
                 counts["unlinked"] += 1  # nobody on WhatsApp to tell
                 continue
-            # Before it is remembered: a run that dies here is repeated by the next, and the job id dedupes.
-            await jobs.scheduler.enqueue_notice("send_booking_notice", inspection.id, change)
+            # Before it is remembered: a run that dies here is repeated by the next, and the job id dedupes
+            # (a move's by its new start, so a second move is told too).
+            key = start_stamp(inspection) if change == "moved" else ""
+            await jobs.scheduler.enqueue_notice("send_booking_notice", inspection.id, change, key=key)
             counts[change] += 1
     # Every one, every run: a moved inspection's key lives as long as it does.
-    await jobs.store.remember_statuses({i.id: (i.status, seen_ttl(i.starts_at, now)) for i in found})
+    await jobs.store.remember_statuses({i.id: (memory(i.status, i), seen_ttl(i.starts_at, now)) for i in found})
     await jobs.store.set_high_water(NAME, now)
     if first_run:
         log.info("booking sweep: first run, %d inspections recorded, nothing sent", len(found))

@@ -1,7 +1,8 @@
 """Notices about one inspection to the other people in it, sent by a job right after the change.
 
 `send_booking_notice`: the agent hears of a new booking and of a cancellation (with the seeker's name,
-the slot and a button to the inquiry); the inspector hears when a booking assigns them.
+the slot and a button to the inquiry); the inspector hears when a booking assigns them; all three hear when
+a booking moves to another time (`booking_sweep.TOLD`).
 `send_inspection_update`: the seeker hears that the inspector is on the way or running late, or is asked
 to pick a new time (a button to the agent's free slots).
 
@@ -19,12 +20,11 @@ from adapters.inspector.action_support import properties_by_id, users_by_id
 from adapters.inspector.display import inspection_view
 from adapters.inspector.errors import InspectorError, InspectorNotFound
 from adapters.inspector.models import Inspection
-from adapters.jobs.booking_sweep import remember
+from adapters.jobs.booking_sweep import TOLD, remember, start_stamp, told_of
 from adapters.jobs.context import JobContext, jobs_of
 
 log = logging.getLogger(__name__)
 
-BOOKING_CHANGES = {"booked": "agent_new_booking", "cancelled": "agent_booking_cancelled"}
 SEEKER_CHANGES = {"on_my_way": "inspector_on_the_way", "running_late": "inspector_running_late",
                   "reschedule": "reschedule_request"}
 
@@ -55,17 +55,22 @@ async def _tell(jobs: JobContext, ctx: dict[str, Any], role: str, user_id: str |
 
 async def send_booking_notice(ctx: dict[str, Any], inspection_id: str, change: str) -> str:
     jobs = jobs_of(ctx)
-    if change not in BOOKING_CHANGES:
+    if change not in TOLD:
         raise ValueError(f"unknown booking change {change!r}")
     inspection, view = await _view(jobs, ctx, inspection_id, "booking_notice")
     if inspection is None:
         return view
-    marker = f"booking-notice:{inspection_id}:{change}"
-    outcomes = await _tell(jobs, ctx, "agent", inspection.agent_id, BOOKING_CHANGES[change], view, marker)
-    if change == "booked" and inspection.status == "scheduled":
-        outcomes += await _tell(jobs, ctx, "inspector", inspection.inspector_id, "inspector_assigned", view, marker)
+    if change == "moved" and inspection.status != "scheduled":
+        return inspection.status  # cancelled meanwhile: the sweep tells that instead
+    # A move's marker holds the start it tells, so a second move is news and a replay of this one is not.
+    marker = f"booking-notice:{inspection_id}:{change}" + (f":{start_stamp(inspection)}" if change == "moved" else "")
+    outcomes = []
+    for role, user_id, notification in told_of(change, inspection):
+        if role == "inspector" and change == "booked" and inspection.status != "scheduled":
+            continue  # cancelled before it was told: no assignment to announce
+        outcomes += await _tell(jobs, ctx, role, user_id, notification, view, marker)
     # What was told, not what is true: a booking cancelled before its notice ran is still the sweep's to tell.
-    await remember(jobs, inspection, "scheduled" if change == "booked" else "cancelled")
+    await remember(jobs, inspection, "cancelled" if change == "cancelled" else "scheduled")
     return ",".join(outcomes) or "no recipient"
 
 

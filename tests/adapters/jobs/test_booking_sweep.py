@@ -1,5 +1,5 @@
-"""The booking sweep: bookings and cancellations made on the Inspector website reach the agent and the
-inspector once, a booking made in the WhatsApp flow is not told twice, and a first run floods nobody.
+"""The booking sweep: bookings, cancellations and moves made on the Inspector website reach the people in
+the inspection once, a booking made in the WhatsApp flow is not told twice, and a first run floods nobody.
 
 The agents and inspectors here never wrote to us, so every notice is its approved template: a message is
 told apart by the template of the notification (read from flows.yaml by name) and the inspection's
@@ -142,7 +142,7 @@ async def test_the_first_run_and_the_first_after_a_flush_send_nothing(world, gra
     result = await sweep_now(world)
     assert result["first_run"] == 1 and result["inspections"] >= 1  # the seed's and this one
     assert notice_jobs(await world.queued()) == []
-    assert await world.jobs.store.seen_statuses([before.id]) == {before.id: "scheduled"}
+    assert (await world.jobs.store.seen_statuses([before.id]))[before.id].startswith("scheduled@")
 
     # Redis is flushed: what the sweep saw is gone, so the next run is a first run again.
     keys = [k async for k in world.redis.scan_iter(match=f"{world.namespace}:*", count=500)]
@@ -222,3 +222,58 @@ async def test_an_inspector_outage_is_retried_and_nothing_is_lost_or_sent_twice(
     await sweep(world)
     assert len(told(graph, second)) == 2 and len(told(graph, first)) == 2
     assert len(graph.messages) == 4
+
+
+async def move_on_the_website(world, booking, *, days: int):
+    """The website moves a booking to a new slot of the same property."""
+    slot = await world.runtime.inspector.add_slot(booking.property_id, now() + timedelta(days=days))
+    return await world.runtime.inspector.update_inspection(booking.id, slot_id=slot.id)
+
+
+MOVED = ("agent_booking_moved", "inspector_booking_moved", "seeker_booking_moved")
+
+
+async def test_a_website_move_tells_the_agent_the_inspector_and_the_seeker_once_each_time(world, graph):
+    await world.link(*STAFF, "usr_ada")
+    booking = await book_on_the_website(world, "prp_03", days=2)  # booked before the first run: not news
+    await sweep(world)
+    assert graph.messages == []
+
+    moved = await move_on_the_website(world, booking, days=3)
+    assert moved.starts_at != booking.starts_at
+    await sweep(world, times=2)
+    await sweep(world)
+    everyone = [PHONES["usr_tunde"], PHONES[booking.inspector_id], PHONES["usr_ada"]]
+    assert sorted(told(graph, booking)) == sorted(zip(everyone, map(template, MOVED), strict=True))
+
+    await move_on_the_website(world, moved, days=4)  # moved again: news again, once
+    await sweep(world, times=2)
+    assert len(told(graph, booking)) == len(graph.messages) == 6
+
+
+async def test_a_move_then_a_cancellation_before_the_notice_ran_tells_the_cancellation_only(world, graph):
+    await world.link(*STAFF, "usr_ada")
+    booking = await book_on_the_website(world, "prp_03")
+    await sweep(world)
+    await move_on_the_website(world, booking, days=3)
+    assert (await sweep_now(world))["moved"] == 1  # queued, not yet run ...
+    await world.runtime.inspector.cancel_inspection(booking.id)  # ... and cancelled on the website meanwhile
+    await world.run_jobs()
+    assert told(graph, booking) == []
+    await sweep(world)
+    assert told(graph, booking) == [(PHONES["usr_tunde"], template("agent_booking_cancelled"))]
+
+
+async def test_what_an_earlier_sweep_remembered_without_a_start_tells_no_move(world, graph):
+    """Keys written before moves were told hold the status alone: the next run rewrites them, silently."""
+    await world.link(*STAFF, "usr_ada")
+    booking = await book_on_the_website(world, "prp_03")
+    await sweep(world)
+    await world.jobs.store.remember_statuses({booking.id: ("scheduled", 3600)})
+    moved = await move_on_the_website(world, booking, days=3)
+    await sweep(world)
+    assert graph.messages == []
+    assert (await world.jobs.store.seen_statuses([booking.id]))[booking.id].startswith("scheduled@")
+    await move_on_the_website(world, moved, days=4)
+    await sweep(world)
+    assert len(told(graph, booking)) == 3
