@@ -122,10 +122,12 @@ async def _sweep(jobs: JobContext, ctx: dict[str, Any]) -> dict[str, int] | str:
             if not any(user in linked[role] for role, user, _ in told_of(change, inspection)):
                 counts["unlinked"] += 1  # nobody on WhatsApp to tell
                 continue
-            # Before it is remembered: a run that dies here is repeated by the next, and the job id dedupes
-            # (a move's by its new start, so a second move is told too).
-            key = start_stamp(inspection) if change == "moved" else ""
-            await jobs.scheduler.enqueue_notice("send_booking_notice", inspection.id, change, key=key)
+            # Before it is remembered: a run that dies here is repeated by the next, and the job id dedupes.
+            # A move is named by its new start and this run, so every move is told, even one back to a time
+            # told before (a run that dies here may then tell a move twice: a repeat, never a miss).
+            move = f"{start_stamp(inspection)}-{now.astimezone(UTC):%Y%m%dT%H%M%S%f}" if change == "moved" else ""
+            await jobs.scheduler.enqueue_notice("send_booking_notice", inspection.id, change, key=move,
+                                                extra=(move,) if move else ())
             counts[change] += 1
     # Every one, every run: a moved inspection's key lives as long as it does.
     await jobs.store.remember_statuses({i.id: (memory(i.status, i), seen_ttl(i.starts_at, now)) for i in found})

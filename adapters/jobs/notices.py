@@ -53,7 +53,8 @@ async def _tell(jobs: JobContext, ctx: dict[str, Any], role: str, user_id: str |
     return [await jobs.notify(ctx, notification, phone, {"inspection": view}, marker) for phone in phones]
 
 
-async def send_booking_notice(ctx: dict[str, Any], inspection_id: str, change: str) -> str:
+async def send_booking_notice(ctx: dict[str, Any], inspection_id: str, change: str, move: str = "") -> str:
+    """`move`: the sweep's name for a move (new start and the run that found it), which its markers carry."""
     jobs = jobs_of(ctx)
     if change not in TOLD:
         raise ValueError(f"unknown booking change {change!r}")
@@ -62,8 +63,10 @@ async def send_booking_notice(ctx: dict[str, Any], inspection_id: str, change: s
         return view
     if change == "moved" and inspection.status != "scheduled":
         return inspection.status  # cancelled meanwhile: the sweep tells that instead
-    # A move's marker holds the start it tells, so a second move is news and a replay of this one is not.
-    marker = f"booking-notice:{inspection_id}:{change}" + (f":{start_stamp(inspection)}" if change == "moved" else "")
+    # A move's marker names the move, so a second move is news and a retry of this one is not.
+    marker = f"booking-notice:{inspection_id}:{change}"
+    if change == "moved":
+        marker += f":{move or start_stamp(inspection)}"
     outcomes = []
     for role, user_id, notification in told_of(change, inspection):
         if role == "inspector" and change == "booked" and inspection.status != "scheduled":

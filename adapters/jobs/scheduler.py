@@ -136,11 +136,12 @@ class JobScheduler:
 
     # -- notices about one inspection ----------------------------------------------------------------
 
-    async def enqueue_notice(self, function: str, inspection_id: str, change: str, *, key: str = "") -> dict[str, Any]:
+    async def enqueue_notice(self, function: str, inspection_id: str, change: str, *, key: str = "",
+                             extra: tuple[str, ...] = ()) -> dict[str, Any]:
         """Run `send_booking_notice` / `send_inspection_update` at once, under a deterministic job id, so a
-        replayed booking or a double tap enqueues the notice once."""
+        replayed booking or a double tap enqueues the notice once; `extra` goes to the job as more arguments."""
         job_id = f"{self.namespace}:{function}:{inspection_id}:{change}{':' + key if key else ''}"
-        job = await self._enqueue(function, str(inspection_id), change, job_id=job_id)
+        job = await self._enqueue(function, str(inspection_id), change, *extra, job_id=job_id)
         return {"job_id": job_id, "new": job is not None}
 
     # -- deliveries ------------------------------------------------------------------------------

@@ -250,6 +250,11 @@ async def test_a_website_move_tells_the_agent_the_inspector_and_the_seeker_once_
     await sweep(world, times=2)
     assert len(told(graph, booking)) == len(graph.messages) == 6
 
+    back = await world.runtime.inspector.update_inspection(booking.id, slot_id=moved.slot_id)  # back to day 3
+    assert back.starts_at == moved.starts_at
+    await sweep(world)
+    assert len(told(graph, booking)) == 9  # a time told before is news again when it comes back
+
 
 async def test_a_move_then_a_cancellation_before_the_notice_ran_tells_the_cancellation_only(world, graph):
     await world.link(*STAFF, "usr_ada")
