@@ -27,6 +27,16 @@ from adapters.jobs.context import JobContext, jobs_of
 
 log = logging.getLogger(__name__)
 
+NAME = "booking-sweep"  # its high-water mark (the last complete run) and its lock
+#: Read back this far too, so a booking made minutes before its start, between two runs, is still seen.
+LOOKBACK = timedelta(hours=1)
+#: The first run records this far ahead, so bookings made before it never reach the window as "new".
+FIRST_RUN_HORIZON = timedelta(days=366)
+#: A seen inspection is remembered this long after it leaves the window.
+KEEP_AFTER = timedelta(days=1)
+LOCK_TTL = 300  # seconds; longer than any run, shorter than the gap between two
+
+
 #: Who hears of each change, by role: (role, notification). The seeker made a booking or a cancellation
 #: themselves; a move may be the agent's, so the seeker hears of it too.
 TOLD = {
@@ -42,29 +52,21 @@ def told_of(change: str, inspection: Inspection) -> list[tuple[str, str | None, 
     users = {"agent": inspection.agent_id, "inspector": inspection.inspector_id, "seeker": inspection.seeker_id}
     return [(role, users[role], notification) for role, notification in TOLD[change]]
 
-NAME = "booking-sweep"  # its high-water mark (the last complete run) and its lock
-#: Read back this far too, so a booking made minutes before its start, between two runs, is still seen.
-LOOKBACK = timedelta(hours=1)
-#: The first run records this far ahead, so bookings made before it never reach the window as "new".
-FIRST_RUN_HORIZON = timedelta(days=366)
-#: A seen inspection is remembered this long after it leaves the window.
-KEEP_AFTER = timedelta(days=1)
-LOCK_TTL = 300  # seconds; longer than any run, shorter than the gap between two
-
 
 def seen_ttl(starts_at: datetime, now: datetime) -> int:
     """Seconds to remember an inspection: until it has left every window the sweep reads, and a day more."""
     return int((starts_at - now + LOOKBACK + KEEP_AFTER).total_seconds())
 
 
+def start_stamp(inspection: Inspection) -> str:
+    """When the inspection starts, to the minute in UTC: how the sweep tells a move."""
+    return inspection.starts_at.astimezone(UTC).strftime("%Y%m%dT%H%M")
+
+
 def memory(status: str, inspection: Inspection) -> str:
     """What the sweep keeps of an inspection: `status@start` (a key written before moves were told holds the
     status alone, and is rewritten on the next run)."""
     return f"{status}@{start_stamp(inspection)}"
-
-
-def start_stamp(inspection: Inspection) -> str:
-    return inspection.starts_at.astimezone(UTC).strftime("%Y%m%dT%H%M")
 
 
 async def remember(jobs: JobContext, inspection: Inspection, status: str) -> None:

@@ -78,20 +78,21 @@ class JobStore:
     async def set_high_water(self, name: str, moment: datetime) -> None:
         await self.redis.set(self.key("high-water", name), moment.astimezone(UTC).isoformat())
 
-    # -- what the booking sweep has seen: inspection id -> the status it was last seen in -----------
+    # -- what the booking sweep has seen: inspection id -> its status and start when last seen -------
 
     def seen_key(self, inspection_id: str) -> str:
         return self.key("booking-seen", inspection_id)
 
     async def seen_statuses(self, inspection_ids: Sequence[str]) -> dict[str, str]:
-        """The remembered status of each inspection seen before (unseen ones are left out)."""
+        """What was remembered of each inspection seen before (`status@start`, see booking_sweep.memory);
+        unseen ones are left out."""
         if not inspection_ids:
             return {}
         raw = await self.redis.mget([self.seen_key(i) for i in inspection_ids])
         return {i: v.decode() for i, v in zip(inspection_ids, raw, strict=True) if v is not None}
 
     async def remember_statuses(self, seen: Mapping[str, tuple[str, int]]) -> None:
-        """Remember `{inspection id: (status, ttl seconds)}`; each key goes when its inspection is long past."""
+        """Remember `{inspection id: (status@start, ttl seconds)}`; each key goes when its inspection is long past."""
         if not seen:
             return
         async with self.redis.pipeline(transaction=False) as pipe:
